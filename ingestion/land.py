@@ -1,0 +1,46 @@
+"""Entry points that land each registry source from the landing zone: `python -m ingestion.land [source ...]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ingestion.landing import LandingError, LandingResult, find_source_file, land_file
+from ingestion.settings import Settings, load_settings
+from ingestion.sources import SOURCES
+from ingestion.warehouse import Log, connect, logger
+
+
+def land_source(name: str, settings: Settings | None = None, *, force: bool = False,
+                enforce_national_minimum: bool = False, log: Log = logger.info) -> LandingResult | None:
+    """Land one source by name; None when its file is absent from the landing zone (an optional source)."""
+    settings = settings or load_settings()
+    folder, stem, spec = SOURCES[name]
+    path = find_source_file(settings.landing_dir / folder, stem)
+    if path is None:
+        log(f"no {stem}.{{zip,csv,parquet}} in {settings.landing_dir / folder}: raw.{spec.table} left as it is")
+        return None
+    log(f"landing {path} into raw.{spec.table}")
+    with connect(settings) as con:
+        return land_file(con, path, spec, temp_dir=settings.temp_dir, force=force,
+                         enforce_national_minimum=enforce_national_minimum, log=log)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sources", nargs="*", choices=[*SOURCES, []], help="default: all")
+    parser.add_argument("--force", action="store_true", help="reload unchanged files and skip the 98%% gate")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        for name in args.sources or SOURCES:
+            land_source(name, force=args.force)
+    except LandingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Settings from the environment (see the data contract); relative paths resolve against the repository root."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(var: str, default: str) -> Path:
+    value = Path(os.environ.get(var) or default)
+    return value if value.is_absolute() else REPO_ROOT / value
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    duckdb_path: Path
+    publish_dir: Path
+    as_of: dt.date
+    duckdb_memory_limit: str
+    duckdb_threads: int | None
+    insee_api_key: str | None
+
+    @property
+    def temp_dir(self) -> Path:
+        """Where DuckDB spills and where zip archives are unpacked: beside the warehouse, never in /tmp."""
+        return self.duckdb_path.parent / "tmp"
+
+
+def load_settings() -> Settings:
+    as_of_text = os.environ.get("LEADS_AS_OF")
+    try:
+        as_of = dt.date.fromisoformat(as_of_text) if as_of_text else dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+    except ValueError as exc:
+        raise ValueError(f"LEADS_AS_OF must be a date YYYY-MM-DD, got {as_of_text!r}") from exc
+    threads = os.environ.get("LEADS_DUCKDB_THREADS")
+    return Settings(
+        landing_dir=_path("LEADS_LANDING_DIR", "data/landing"),
+        duckdb_path=_path("LEADS_DUCKDB_PATH", "data/warehouse.duckdb"),
+        publish_dir=_path("LEADS_PUBLISH_DIR", "data/published"),
+        as_of=as_of,
+        # Bounded memory whatever the file size: DuckDB spills to temp_dir beyond this.
+        duckdb_memory_limit=os.environ.get("LEADS_DUCKDB_MEMORY_LIMIT", "4GB"),
+        duckdb_threads=int(threads) if threads else None,
+        insee_api_key=os.environ.get("INSEE_API_KEY") or None,
+    )

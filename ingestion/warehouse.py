@@ -1,0 +1,65 @@
+"""Connections to the DuckDB warehouse with bounded memory, and progress reporting for long queries."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import duckdb
+
+from ingestion.settings import Settings, load_settings
+
+Log = Callable[[str], None]
+logger = logging.getLogger("ingestion")
+
+
+def connect(settings: Settings | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with the memory limit and a spill folder beside it, so registry-size work stays bounded."""
+    settings = settings or load_settings()
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    config = {
+        "memory_limit": settings.duckdb_memory_limit,
+        "temp_directory": str(settings.temp_dir),
+        # Row order of a landed table carries no meaning; dropping it lets DuckDB stream with less memory.
+        "preserve_insertion_order": False,
+    }
+    if settings.duckdb_threads:
+        config["threads"] = settings.duckdb_threads
+    return duckdb.connect(str(settings.duckdb_path), read_only=read_only, config=config)
+
+
+@contextlib.contextmanager
+def progress(con: duckdb.DuckDBPyConnection, label: str, log: Log, every_s: float = 15.0) -> Iterator[None]:
+    """Log the percentage of the running query every `every_s` seconds (shown in the terminal and Dagster's logs)."""
+    done = threading.Event()
+    started = time.monotonic()
+
+    def watch() -> None:
+        while not done.wait(every_s):
+            try:
+                pct = con.query_progress()
+            except duckdb.Error:
+                continue
+            if pct is not None and pct >= 0:
+                log(f"{label}: {pct:.0f}% after {time.monotonic() - started:.0f} s")
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
