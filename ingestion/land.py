@@ -6,25 +6,34 @@ import argparse
 import logging
 import sys
 
-from ingestion.landing import LandingError, LandingResult, find_source_file, land_file
+import duckdb
+
+from ingestion.landing import LandingError, LandingResult, ensure_table, find_source_file, land_file
 from ingestion.settings import Settings, load_settings
 from ingestion.sources import SOURCES
 from ingestion.warehouse import Log, connect, logger
 
 
-def land_source(name: str, settings: Settings | None = None, *, force: bool = False,
-                enforce_national_minimum: bool = False, log: Log = logger.info) -> LandingResult | None:
-    """Land one source by name; None when its file is absent from the landing zone (an optional source)."""
+def land_source(name: str, settings: Settings | None = None, con: duckdb.DuckDBPyConnection | None = None, *,
+                force: bool = False, enforce_national_minimum: bool = False,
+                log: Log = logger.info) -> LandingResult | None:
+    """Land one source by name. When its file is absent from the landing zone (an optional source) return None and
+    leave the table as it is, creating it empty if it never existed."""
     settings = settings or load_settings()
     folder, stem, spec = SOURCES[name]
+    if con is None:
+        with connect(settings) as own:
+            return land_source(name, settings, own, force=force, enforce_national_minimum=enforce_national_minimum,
+                               log=log)
     path = find_source_file(settings.landing_dir / folder, stem)
     if path is None:
-        log(f"no {stem}.{{zip,csv,parquet}} in {settings.landing_dir / folder}: raw.{spec.table} left as it is")
+        created = ensure_table(con, spec)
+        log(f"no {stem}.{{zip,csv,parquet}} in {settings.landing_dir / folder}: raw.{spec.table} "
+            + ("created empty" if created else "left as it is"))
         return None
     log(f"landing {path} into raw.{spec.table}")
-    with connect(settings) as con:
-        return land_file(con, path, spec, temp_dir=settings.temp_dir, force=force,
-                         enforce_national_minimum=enforce_national_minimum, log=log)
+    return land_file(con, path, spec, temp_dir=settings.temp_dir, force=force,
+                     enforce_national_minimum=enforce_national_minimum, log=log)
 
 
 def main(argv: list[str] | None = None) -> int:

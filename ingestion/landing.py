@@ -251,16 +251,23 @@ def land_file(
                          extras, missing, duration_s=duration)
 
 
-def _select_list(spec: TableSpec, mapping: dict[str, str], cast: bool) -> list[str]:
+def ensure_table(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
+    """Create `raw.<table>` empty when its source was never landed, so the models downstream run and are empty
+    (a missing optional source is not an error). Returns True when it created the table."""
+    con.execute("create schema if not exists raw")
+    if table_exists(con, "raw", spec.table):
+        return False
+    columns = ", ".join(f"{_quote(n)} {t}" for n, t in spec.columns.items())
+    con.execute(f"create table raw.{spec.table} ({columns})")
+    return True
+
+
+def _select_list(spec: TableSpec, mapping: dict[str, str]) -> list[str]:
     by_canon = {v: k for k, v in mapping.items()}
-    cols = []
-    for name, dtype in spec.columns.items():
-        if name in by_canon:
-            src = _quote(by_canon[name])
-            cols.append(f"cast({src} as {dtype}) as {_quote(name)}" if cast else f"{src} as {_quote(name)}")
-        else:
-            cols.append(f"cast(null as {dtype}) as {_quote(name)}")
-    return cols
+    return [
+        f"{_quote(by_canon[name])} as {_quote(name)}" if name in by_canon else f"cast(null as {dtype}) as {_quote(name)}"
+        for name, dtype in spec.columns.items()
+    ]
 
 
 def _load_csv(con, path: Path, read_path: Path, spec: TableSpec, loading: str, log: Log):
@@ -279,7 +286,7 @@ def _load_csv(con, path: Path, read_path: Path, spec: TableSpec, loading: str, l
         f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', "
         f"rejects_limit = 0, encoding = 'utf-8')"
     )
-    select = _select_list(spec, mapping, cast=False)
+    select = _select_list(spec, mapping)
     extra_select = [_quote(e) for e in extras]
     with progress(con, f"landing {path.name}", log):
         con.execute(f"create table raw.{loading} as select {', '.join(select + extra_select)} from {source}")

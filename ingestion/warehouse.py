@@ -16,10 +16,9 @@ Log = Callable[[str], None]
 logger = logging.getLogger("ingestion")
 
 
-def connect(settings: Settings | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse with the memory limit and a spill folder beside it, so registry-size work stays bounded."""
-    settings = settings or load_settings()
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+def connection_config(settings: Settings) -> dict:
+    """DuckDB settings shared by every writer (ingestion here, Dagster's DuckDBResource): bounded memory, spilling
+    to a folder beside the warehouse."""
     settings.temp_dir.mkdir(parents=True, exist_ok=True)
     config = {
         "memory_limit": settings.duckdb_memory_limit,
@@ -29,7 +28,14 @@ def connect(settings: Settings | None = None, read_only: bool = False) -> duckdb
     }
     if settings.duckdb_threads:
         config["threads"] = settings.duckdb_threads
-    return duckdb.connect(str(settings.duckdb_path), read_only=read_only, config=config)
+    return config
+
+
+def connect(settings: Settings | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with the shared settings."""
+    settings = settings or load_settings()
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(settings.duckdb_path), read_only=read_only, config=connection_config(settings))
 
 
 @contextlib.contextmanager

@@ -1,0 +1,97 @@
+-- One row per SIREN: the legal unit with its siège, labelled NAF, headcount band with its bounds, geography of the
+-- siège, current revenue from INPI (unknown stays null), and whether it is active and diffusible. The registry side
+-- of every fit score and of the net-new target list.
+with unites as (
+    select * from {{ ref('stg_sirene__unites_legales') }}
+),
+
+establishments as (
+    select * from {{ ref('stg_sirene__etablissements') }}
+),
+
+establishment_counts as (
+    select
+        siren,
+        count(*) as establishments_total,
+        sum(case when is_active then 1 else 0 end) as establishments_active
+    from establishments
+    group by siren
+),
+
+naf as (
+    select * from {{ ref('naf_rev2_5_levels') }}
+),
+
+bands as (
+    select * from {{ ref('tranches_effectifs') }}
+),
+
+legal_forms as (
+    select code, libelle from {{ ref('categories_juridiques') }}
+),
+
+geo as (
+    select * from {{ ref('int_geo__communes') }}
+),
+
+revenue as (
+    select * from {{ ref('int_companies__latest_revenue') }}
+)
+
+select
+    u.siren,
+    u.siret_siege,
+    case
+        when u.categorie_juridique = '1000' then
+            nullif(trim(coalesce(u.prenom_usuel, u.prenom_1, '') || ' ' || coalesce(u.nom_usage, u.nom, '')), '')
+        else coalesce(u.denomination, u.denomination_usuelle_1)
+    end as company_name,
+    u.sigle,
+    u.denomination_usuelle_1 as usual_name,
+    u.categorie_juridique,
+    lf.libelle as categorie_juridique_label,
+    lf1.libelle as legal_form_family,
+    u.categorie_juridique = '1000' as is_individual_entrepreneur,
+    u.activite_principale as naf_code,
+    u.nomenclature_activite_principale as naf_nomenclature,
+    naf.libelle_sous_classe as naf_label,
+    naf.code_division as naf_division_code,
+    naf.libelle_division as naf_division_label,
+    naf.code_section as naf_section_code,
+    naf.libelle_section as naf_section_label,
+    u.activite_principale_naf25 as naf25_code,
+    u.tranche_effectifs as headcount_band,
+    bands.libelle as headcount_band_label,
+    bands.effectif_min as headcount_min,
+    bands.effectif_max as headcount_max,
+    u.annee_effectifs as headcount_year,
+    u.categorie_entreprise,
+    u.date_creation,
+    u.etat_administratif,
+    u.etat_administratif = 'A' as is_active,
+    u.is_diffusible,
+    u.is_economie_sociale_solidaire,
+    s.code_postal,
+    s.code_commune,
+    s.libelle_commune,
+    coalesce(geo.code_departement, {{ departement_of_commune('s.code_commune') }}) as departement,
+    geo.nom_departement as departement_name,
+    geo.code_region as region,
+    geo.nom_region as region_name,
+    s.is_active as siege_is_active,
+    coalesce(ec.establishments_total, 0) as establishments_total,
+    coalesce(ec.establishments_active, 0) as establishments_active,
+    r.revenue_eur,
+    r.revenue_fiscal_year,
+    r.revenue_closing_date,
+    coalesce(r.revenue_is_confidential, false) as revenue_is_confidential,
+    u.date_dernier_traitement
+from unites as u
+left join establishments as s on s.siret = u.siret_siege
+left join establishment_counts as ec on ec.siren = u.siren
+left join naf on naf.code_sous_classe = u.activite_principale and u.nomenclature_activite_principale = 'NAFRev2'
+left join bands on bands.code = u.tranche_effectifs
+left join legal_forms as lf on lf.code = u.categorie_juridique
+left join legal_forms as lf1 on lf1.code = substring(u.categorie_juridique, 1, 1)
+left join geo on geo.code_commune = s.code_commune
+left join revenue as r on r.siren = u.siren

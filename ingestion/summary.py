@@ -1,0 +1,39 @@
+"""Print what the warehouse holds after a run: each landed table with its file, and the company registry."""
+
+from __future__ import annotations
+
+import sys
+
+from ingestion.settings import load_settings
+from ingestion.warehouse import connect, table_exists
+
+
+def main() -> int:
+    settings = load_settings()
+    if not settings.duckdb_path.exists():
+        print(f"no warehouse at {settings.duckdb_path}: run `make run` first", file=sys.stderr)
+        return 1
+    with connect(settings, read_only=True) as con:
+        print(f"\nWarehouse {settings.duckdb_path}\n")
+        if table_exists(con, "raw", "_load_log"):
+            print(con.sql("""
+                select table_name as "table", file_name as file, rows_loaded as rows, rows_quarantined as quarantined,
+                       finished_at::timestamp(0) as landed_at
+                from raw._load_log qualify row_number() over (partition by table_name order by finished_at desc) = 1
+                order by 1"""))
+        if table_exists(con, "intermediate", "int_companies"):
+            print(con.sql("""
+                select count(*) as companies,
+                       count(*) filter (where is_active) as active,
+                       count(*) filter (where not is_diffusible) as protected,
+                       count(*) filter (where is_individual_entrepreneur) as individual_entrepreneurs,
+                       count(revenue_eur) as with_known_revenue
+                from intermediate.int_companies"""))
+            print(con.sql("""
+                select region_name as region, count(*) as active_companies
+                from intermediate.int_companies where is_active group by 1 order by 2 desc limit 5"""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
