@@ -29,7 +29,7 @@ from ingestion.warehouse import Log, logger
 # (a mirror, or a local server in tests).
 DEFAULT_BASE_URL = "https://www.data.gouv.fr/datasets/r"
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
-CHUNK = 1 << 20
+CHUNK = 1 << 18  # a cut loses at most this much of what was in flight
 
 
 class DownloadError(Exception):

@@ -294,8 +294,8 @@ def _load_csv(con, path: Path, read_path: Path, spec: TableSpec, loading: str, l
     con.execute(
         f"""create table quarantine.{loading} as
         select {_sql_str(path.name)} as source_file, line as source_line,
-               string_agg(error_type || coalesce(' in column ' || column_name, '') || ': ' || error_message, ' | ')
-                   as reason,
+               string_agg(distinct lower(replace(error_type::varchar, '_', ' '))
+                          || coalesce(' in column ' || column_name, '') || ': ' || error_message, ' | ') as reason,
                any_value(csv_line) as raw_line, now()::timestamp as quarantined_at
         from {rejects} group by line"""
     )

@@ -424,7 +424,9 @@ def write_sirene(con: duckdb.DuckDBPyConnection, out_dir: Path, fmt: str, log: L
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for stem, table in (("StockUniteLegale", "gen_unites_legales"), ("StockEtablissement", "gen_etablissements")):
+    # Ordered by identifier, as INSEE publishes them (and so the same seed writes the same bytes).
+    for stem, table, key in (("StockUniteLegale", "gen_unites_legales", "siren"),
+                             ("StockEtablissement", "gen_etablissements", "siret")):
         cols = ", ".join(f'"{c}"' for c in _columns(stem))
         base = out_dir / f"{stem}_utf8"
         for old in out_dir.glob(f"{stem}_utf8.*"):
@@ -432,11 +434,11 @@ def write_sirene(con: duckdb.DuckDBPyConnection, out_dir: Path, fmt: str, log: L
         started = time.monotonic()
         if fmt == "parquet":
             target = base.with_suffix(".parquet")
-            con.execute(f"copy (select {cols} from {table}) to '{target}' (format parquet, compression zstd, "
+            con.execute(f"copy (select {cols} from {table} order by {key}) to '{target}' (format parquet, compression zstd, "
                         f"row_group_size 122880)")
         else:
             csv_path = base.with_suffix(".csv")
-            write_csv_table(con, f"select {cols} from {table}", csv_path, delimiter=",",
+            write_csv_table(con, f"select {cols} from {table} order by {key}", csv_path, delimiter=",",
                             timestamp_format="%Y-%m-%dT%H:%M:%S.000")
             target = csv_path
             if fmt == "zip":
