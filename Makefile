@@ -22,7 +22,7 @@ help:
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
-	@mkdir -p "$(DAGSTER_HOME)"
+	@mkdir -p "$(DAGSTER_HOME)" && cp orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 sample: install
 	$(UV) run python -m ingestion.sample_data --scale $(SCALE)
