@@ -11,13 +11,14 @@ endif
 SCALE ?= 0.001
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install sample materialize summary run test dev validate bench clean
+.PHONY: help install sample materialize summary run test dev validate bench bench-matching clean
 
 help:
 	@echo "make run       install, generate the sample landing zone, materialise every asset, print a summary"
 	@echo "make test      install and run the whole test suite"
 	@echo "make dev       open the Dagster UI on http://127.0.0.1:3000"
-	@echo "make bench     national-scale benchmark (long; never in CI)"
+	@echo "make bench     national-scale benchmark of the registry (long; never in CI)"
+	@echo "make bench-matching  national-scale CRM, intent and matching benchmark (long; never in CI)"
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -46,6 +47,9 @@ dev: install
 
 bench: install
 	$(UV) run python -m bench.registry
+
+bench-matching: install
+	$(UV) run python -m bench.crm_matching
 
 clean:
 	rm -rf data/landing data/warehouse.duckdb* data/tmp data/published dbt_project/target

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import shutil
 import time
 import zipfile
 import zlib
@@ -188,7 +189,7 @@ def land_file(
     con.execute(LOAD_LOG_DDL)
     loading = f"{spec.table}__loading"
     for leftover in (loading, f"{spec.table}__extra_columns__loading"):
-        con.execute(f"drop table if exists raw.{leftover}")  # debris of an interrupted load
+        _drop_relation(con, "raw", leftover)  # debris of an interrupted load
     con.execute(f"drop table if exists quarantine.{loading}")
 
     size = path.stat().st_size
@@ -213,7 +214,8 @@ def land_file(
             extracted = _unzip_single_csv(path, temp_dir, log)
             read_path = extracted
         if fmt == "parquet":
-            rows_quarantined, extras, missing = _load_parquet(con, path, read_path, spec, loading, log)
+            rows_quarantined, extras, missing = _load_parquet(con, path, read_path, spec, loading, log,
+                                                              stored_parquet_dir(temp_dir) / f"{spec.table}-{sha[:16]}.parquet")
         else:
             rows_quarantined, extras, missing = _load_csv(con, path, read_path, spec, loading, log)
     finally:
@@ -241,14 +243,29 @@ def land_file(
             )
     except GateError:
         _drop_loading(con, spec)
+        _remove_unused_stored_files(con, stored_parquet_dir(temp_dir), spec.table)
         raise
 
     _swap_in(con, path, fmt, size, sha, spec, rows, rows_quarantined, previous_rows, extras, missing, started_at)
+    _remove_unused_stored_files(con, stored_parquet_dir(temp_dir), spec.table)
     duration = time.monotonic() - started
     log(f"landed {rows:,} rows from {path.name} into raw.{spec.table} in {duration:.1f} s "
         f"({rows / max(duration, 1e-9):,.0f} rows/s)")
     return LandingResult(spec.table, path, fmt, size, sha, rows, rows_quarantined, previous_rows,
                          extras, missing, duration_s=duration)
+
+
+def _drop_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
+    """Drop a table or a view (a parquet source lands as a view over its stored copy)."""
+    kind = con.execute("select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, name]).fetchone()
+    if kind:
+        con.execute(f"drop {'view' if kind[0] == 'VIEW' else 'table'} {schema}.{name}")
+
+
+def stored_parquet_dir(temp_dir: Path) -> Path:
+    """Where parquet sources are kept, beside the warehouse: the raw views read them in place."""
+    return temp_dir.parent / "raw_files"
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:
@@ -304,7 +321,7 @@ def _load_csv(con, path: Path, read_path: Path, spec: TableSpec, loading: str, l
     return rows_quarantined, extras, missing
 
 
-def _load_parquet(con, path: Path, read_path: Path, spec: TableSpec, loading: str, log: Log):
+def _load_parquet(con, path: Path, read_path: Path, spec: TableSpec, loading: str, log: Log, stored: Path):
     try:
         described = con.execute(
             f"describe select * from read_parquet({_sql_str(str(read_path))})"
@@ -323,38 +340,74 @@ def _load_parquet(con, path: Path, read_path: Path, spec: TableSpec, loading: st
         src = _quote(by_canon[name])
         if _same_type(file_types[by_canon[name]], dtype):
             select.append(f"{src} as {_quote(name)}")
+        elif _widens(file_types[by_canon[name]], dtype):  # e.g. INTEGER into BIGINT: cannot fail
+            select.append(f"cast({src} as {dtype}) as {_quote(name)}")
         else:
             select.append(f"try_cast({src} as {dtype}) as {_quote(name)}")
             checks.append(
                 f"case when {src} is not null and try_cast({src} as {dtype}) is null "
                 f"then 'CAST in column {name}: cannot read ' || {src}::varchar || ' as {dtype}' end"
             )
-    reason = f"concat_ws(' | ', {', '.join(checks)})" if checks else "null::varchar"
     extra_select = [_quote(e) for e in extras]
+    source = f"read_parquet({_sql_str(str(read_path))})"
+    con.execute(f"create table quarantine.{loading} (source_file varchar, source_line bigint, reason varchar, "
+                f"raw_line varchar, quarantined_at timestamp)")
+    if not checks and not extras:
+        # The usual case, the published types: nothing to reject, and DuckDB reads parquet as fast as its own
+        # tables. The file is kept beside the warehouse (a hard link when it can) and the raw table is a view on it.
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        if not stored.exists():
+            try:
+                os.link(read_path, stored)
+            except OSError:
+                shutil.copyfile(read_path, stored)
+        con.execute(f"create view raw.{loading} as select {', '.join(select)} "
+                    f"from read_parquet({_sql_str(str(stored))})")
+        return 0, extras, missing
+    if not checks:
+        with progress(con, f"landing {path.name}", log):
+            con.execute(f"create table raw.{loading} as select {', '.join(select + extra_select)} from {source}")
+        _split_extras(con, spec, loading, extras)
+        return 0, extras, missing
+    # Some column needs a cast: cast once into a scratch table, then split good rows from rejected ones.
+    reason = f"nullif(concat_ws(' | ', {', '.join(checks)}), '')"
     with progress(con, f"landing {path.name}", log):
-        con.execute(
-            f"create table raw.{loading} as select {', '.join(select + extra_select)}, "
-            f"nullif({reason}, '') as _reject_reason, file_row_number + 2 as _line "
-            f"from read_parquet({_sql_str(str(read_path))}, file_row_number = true)"
-        )
-    con.execute(
-        f"""create table quarantine.{loading} as
-        select {_sql_str(path.name)} as source_file, _line as source_line, _reject_reason as reason,
-               null::varchar as raw_line, now()::timestamp as quarantined_at
-        from raw.{loading} where _reject_reason is not null"""
-    )
+        con.execute(f"create temp table parquet_cast as select {', '.join(select + extra_select)}, "
+                    f"{reason} as _reject_reason, file_row_number + 1 as _row "
+                    f"from read_parquet({_sql_str(str(read_path))}, file_row_number = true)")
+    con.execute(f"""insert into quarantine.{loading}
+        select {_sql_str(path.name)}, _row, _reject_reason, null, now()::timestamp
+        from parquet_cast where _reject_reason is not null""")
+    con.execute(f"create table raw.{loading} as select * exclude (_reject_reason, _row) from parquet_cast "
+                f"where _reject_reason is null")
+    con.execute("drop table parquet_cast")
     rows_quarantined = con.execute(f"select count(*) from quarantine.{loading}").fetchone()[0]
-    if rows_quarantined:
-        con.execute(f"delete from raw.{loading} where _reject_reason is not null")
-    con.execute(f"alter table raw.{loading} drop column _reject_reason")
-    con.execute(f"alter table raw.{loading} drop column _line")
     _split_extras(con, spec, loading, extras)
     return rows_quarantined, extras, missing
+
+
+def _widens(file_type: str, wanted: str) -> bool:
+    integers = ["TINYINT", "SMALLINT", "INTEGER", "BIGINT"]
+    file_type, wanted = file_type.upper(), wanted.upper()
+    if file_type in integers and wanted in integers:
+        return integers.index(file_type) <= integers.index(wanted)
+    return (file_type, wanted) in {("FLOAT", "DOUBLE"), ("DATE", "TIMESTAMP")} or (
+        file_type in integers and wanted == "DOUBLE")
 
 
 def _same_type(file_type: str, wanted: str) -> bool:
     aliases = {"DATETIME": "TIMESTAMP", "INT64": "BIGINT", "BOOL": "BOOLEAN", "STRING": "VARCHAR"}
     return aliases.get(file_type.upper(), file_type.upper()) == aliases.get(wanted.upper(), wanted.upper())
+
+
+def _remove_unused_stored_files(con, folder: Path, table: str) -> None:
+    """Delete the stored parquet copies of `table` that no raw view reads any more."""
+    if not folder.is_dir():
+        return
+    in_use = " ".join(sql or "" for (sql,) in con.execute("select sql from duckdb_views()").fetchall())
+    for stored in folder.glob(f"{table}-*.parquet"):
+        if str(stored) not in in_use:
+            stored.unlink(missing_ok=True)
 
 
 def _split_extras(con, spec: TableSpec, loading: str, extras: list[str]) -> None:
@@ -370,7 +423,7 @@ def _split_extras(con, spec: TableSpec, loading: str, extras: list[str]) -> None
 
 
 def _drop_loading(con, spec: TableSpec) -> None:
-    con.execute(f"drop table if exists raw.{spec.table}__loading")
+    _drop_relation(con, "raw", f"{spec.table}__loading")
     con.execute(f"drop table if exists raw.{spec.table}__extra_columns__loading")
     con.execute(f"drop table if exists quarantine.{spec.table}__loading")
 
@@ -381,8 +434,11 @@ def _swap_in(con, path, fmt, size, sha, spec, rows, rows_quarantined, previous_r
     has_extras = table_exists(con, "raw", f"{t}__extra_columns__loading")
     con.execute("begin transaction")
     try:
-        con.execute(f"drop table if exists raw.{t}")
-        con.execute(f"alter table raw.{t}__loading rename to {t}")
+        _drop_relation(con, "raw", t)
+        loading_is_view = con.execute(
+            "select table_type = 'VIEW' from information_schema.tables where table_schema = 'raw' and table_name = ?",
+            [f"{t}__loading"]).fetchone()[0]
+        con.execute(f"alter {'view' if loading_is_view else 'table'} raw.{t}__loading rename to {t}")
         con.execute(f"drop table if exists raw.{t}__extra_columns")
         if has_extras:
             con.execute(f"alter table raw.{t}__extra_columns__loading rename to {t}__extra_columns")

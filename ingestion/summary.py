@@ -32,6 +32,17 @@ def main() -> int:
             print(con.sql("""
                 select region_name as region, count(*) as active_companies
                 from intermediate.int_companies where is_active group by 1 order by 2 desc limit 5"""))
+        if table_exists(con, "intermediate", "int_crm__company_matches"):
+            print(con.sql("""
+                select match_method, count(*) as crm_companies, round(avg(match_confidence), 3) as avg_confidence
+                from intermediate.int_crm__company_matches group by 1 order by 2 desc"""))
+        if table_exists(con, "intermediate", "int_intent__web_events"):
+            print(con.sql("""
+                select count(*) as web_events, count(email) as identified,
+                       count(*) filter (where is_attributed_retroactively) as attributed_retroactively,
+                       count(*) filter (where is_known_person) as of_known_people,
+                       count(domain_siren) as tied_to_a_company_by_domain
+                from intermediate.int_intent__web_events"""))
     return 0
 
 

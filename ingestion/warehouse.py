@@ -43,15 +43,21 @@ def progress(con: duckdb.DuckDBPyConnection, label: str, log: Log, every_s: floa
     """Log the percentage of the running query every `every_s` seconds (shown in the terminal and Dagster's logs)."""
     done = threading.Event()
     started = time.monotonic()
+    try:  # DuckDB tracks a query's progress only with its progress bar on (not printed here)
+        con.execute("set enable_progress_bar = true")
+        con.execute("set enable_progress_bar_print = false")
+    except duckdb.Error:
+        pass
 
     def watch() -> None:
         while not done.wait(every_s):
             try:
                 pct = con.query_progress()
             except duckdb.Error:
-                continue
-            if pct is not None and pct >= 0:
-                log(f"{label}: {pct:.0f}% after {time.monotonic() - started:.0f} s")
+                pct = None
+            elapsed = time.monotonic() - started
+            log(f"{label}: {pct:.0f}% after {elapsed:.0f} s" if pct and pct > 0
+                else f"{label}: still running after {elapsed:.0f} s")
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()

@@ -3,16 +3,21 @@
 import dagster as dg
 
 from ingestion.settings import load_settings
-from orchestration.assets.dbt import dbt_models
+from orchestration.assets.crm_intent import crm_exports, intent_assets, intent_checks
+from orchestration.assets.dbt import dbt_asset_defs
+from orchestration.assets.matching import crm_company_candidates, matching_checks
 from orchestration.assets.registry import registry_assets, registry_checks
 from orchestration.jobs import download_sirene_stock_job
 from orchestration.resources import build_resources
 
+ALL_ASSETS = [*registry_assets, crm_exports, *intent_assets, *dbt_asset_defs, crm_company_candidates]
+ALL_CHECKS = [*registry_checks, *intent_checks, *matching_checks]
+
 defs = dg.Definitions(
-    assets=[*registry_assets, dbt_models],
-    asset_checks=registry_checks,
+    assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
     jobs=[download_sirene_stock_job],
     resources=build_resources(load_settings()),
-    # One DuckDB file takes one writer process at a time: steps run one after another in the run's process.
+    # One DuckDB file takes one writing process at a time: steps run one after another in the run's process.
     executor=dg.in_process_executor,
 )

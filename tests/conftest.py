@@ -39,12 +39,11 @@ def warehouse(sample_zone, tmp_path_factory):
         for key, value in env.items():
             mp.setenv(key, value)
         from ingestion.settings import load_settings
-        from orchestration.assets.dbt import dbt_models
-        from orchestration.assets.registry import registry_assets, registry_checks
+        from orchestration.definitions import ALL_ASSETS, ALL_CHECKS
         from orchestration.resources import build_resources
 
-        result = dg.materialize([*registry_assets, dbt_models, *registry_checks],
-                                resources=build_resources(load_settings()), raise_on_error=False)
+        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=build_resources(load_settings()),
+                                raise_on_error=False)
     return {"path": db, "result": result, "zone": sample_zone}
 
 

@@ -81,3 +81,71 @@ def test_protected_units_are_flagged_and_never_named(read_warehouse):
         "select count(*) from staging.stg_sirene__etablissements where libelle_voie = '[ND]' or numero_voie = '[ND]'"
     ).fetchone()[0]
     assert leaked == 0
+
+
+def _truth(warehouse, con):
+    return con.execute(f"""
+        select t.crm_source || ':' || t.crm_company_id as company_key, t.variant, t.true_siren,
+               m.siren, m.match_method, m.match_confidence
+        from read_csv('{warehouse['zone'] / '_truth' / 'crm_companies.csv'}', all_varchar = true) t
+        join intermediate.int_crm__company_matches m
+          on m.company_key = t.crm_source || ':' || t.crm_company_id""").fetchall()
+
+
+def test_every_matching_tier_resolves_the_companies_it_should(warehouse, read_warehouse):
+    rows = _truth(warehouse, read_warehouse)
+    methods = {r[4] for r in rows}
+    assert {"siret", "siren", "vat", "domain", "fuzzy", "unmatched"} <= methods
+    # identifier tiers are exact: every company they match is the true one
+    wrong = [r for r in rows if r[4] in ("siret", "siren", "vat", "domain") and r[3] != r[2]]
+    assert wrong == []
+    # an invalid SIRET is never trusted: such companies fall to the name tier or stay unmatched
+    assert all(r[4] in ("fuzzy", "unmatched") for r in rows if r[1] == "siret_invalid")
+    # companies that are not in the registry are not matched to someone else
+    false_matches = [r for r in rows if r[1] == "not_in_registry" and r[4] != "unmatched"]
+    assert len(false_matches) <= 0.05 * sum(1 for r in rows if r[1] == "not_in_registry")
+
+
+def test_fuzzy_tier_precision_and_recall_on_generated_truth(warehouse, read_warehouse):
+    rows = _truth(warehouse, read_warehouse)
+    fuzzy = [r for r in rows if r[4] == "fuzzy"]
+    name_only = [r for r in rows if r[1] in ("name", "siret_invalid")]
+    precision = sum(r[3] == r[2] for r in fuzzy) / len(fuzzy)
+    recall = sum(r[4] == "fuzzy" and r[3] == r[2] for r in name_only) / len(name_only)
+    print(f"fuzzy tier: precision {precision:.3f} on {len(fuzzy)}, recall {recall:.3f} on {len(name_only)}")
+    assert precision >= 0.95 and recall >= 0.7
+
+
+def test_unmatched_companies_appear_in_the_review_table_with_candidates(read_warehouse):
+    unmatched, reviewed = read_warehouse.execute("""
+        select (select count(*) from intermediate.int_crm__company_matches where match_method = 'unmatched'),
+               count(distinct crm_source || ':' || crm_company_id)
+        from marts.crm_match_review""").fetchone()
+    assert unmatched > 0 and reviewed == unmatched
+
+
+def test_crm_values_survive_encoding_and_french_formats(read_warehouse):
+    titles = {t for (t,) in read_warehouse.execute(
+        "select distinct job_title from staging.stg_crm__people where crm_source = 'hubspot'").fetchall()}
+    assert {"Chargée d’affaires", "Responsable des œuvres sociales", "Directrice générale"} <= titles
+    assert read_warehouse.execute("select count(*) from staging.stg_crm__people where created_date is null"
+                                  ).fetchone() == (0,)
+    deal = read_warehouse.execute("select deal_name from staging.stg_crm__deals where deal_name like '%€'"
+                                  ).fetchone()
+    assert deal is not None
+
+
+def test_unknown_headers_are_listed_for_the_analyst(read_warehouse):
+    headers = {h for (h,) in read_warehouse.execute("select header from staging.stg_crm__unmapped_headers").fetchall()}
+    assert headers == {"Score HubSpot perso"}
+
+
+def test_duplicate_web_events_count_once_and_anonymous_visits_are_attributed(read_warehouse):
+    raw, distinct, staged = read_warehouse.execute("""
+        select (select count(*) from raw.web_events), (select count(distinct event_id) from raw.web_events),
+               (select count(*) from staging.stg_intent__web_events)""").fetchone()
+    assert raw > distinct  # the generator sends some events twice
+    retro, known = read_warehouse.execute("""
+        select count(*) filter (where is_attributed_retroactively), count(*) filter (where is_known_person)
+        from intermediate.int_intent__web_events""").fetchone()
+    assert retro > 0 and known > 0

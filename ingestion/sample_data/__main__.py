@@ -7,6 +7,7 @@ give the same files. Generation runs in a scratch DuckDB database beside the out
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import shutil
 import sys
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.sample_data.crm import NATIONAL_CRM_COMPANIES, generate_crm_tables, write_crm
+from ingestion.sample_data.intent import NATIONAL_WEB_EVENTS, generate_intent_tables, write_intent
 from ingestion.sample_data.registry import (
     NATIONAL_ETABLISSEMENTS,
     NATIONAL_UNITES_LEGALES,
@@ -32,10 +35,14 @@ REFERENCE_DIR = REPO_ROOT / "dbt_project" / "seeds" / "reference"
 
 
 def generate(out_dir: Path, *, scale: float = 0.001, seed: int = 42, sirene_format: str = "zip",
-             memory_limit: str = "4GB", log: Log = logger.info) -> dict[str, int]:
-    """Generate the landing zone in `out_dir`; returns the row counts written."""
+             as_of: dt.date | None = None, memory_limit: str = "4GB", log: Log = logger.info) -> dict[str, int]:
+    """Generate the landing zone in `out_dir`; returns the row counts written. Events are dated back from `as_of`
+    (default LEADS_AS_OF, else today), so the scoring window always holds recent behaviour."""
+    as_of = as_of or load_settings().as_of
     n_units = max(50, round(NATIONAL_UNITES_LEGALES * scale))
     n_etab = max(n_units, round(NATIONAL_ETABLISSEMENTS * scale))
+    n_crm = max(150, round(NATIONAL_CRM_COMPANIES * scale))
+    n_web = max(5000, round(NATIONAL_WEB_EVENTS * scale))
     out_dir.mkdir(parents=True, exist_ok=True)
     scratch = out_dir / ".generator"
     shutil.rmtree(scratch, ignore_errors=True)
@@ -51,8 +58,13 @@ def generate(out_dir: Path, *, scale: float = 0.001, seed: int = 42, sirene_form
                 (f"{n_units:,} legal units", lambda: generate_unites_legales(con, n_units, seed)),
                 (f"{n_etab:,} establishments", lambda: generate_etablissements(con, n_units, n_etab, seed)),
                 ("INPI ratios", lambda: generate_inpi(con, seed)),
+                (f"{n_crm:,} CRM companies with their people and deals",
+                 lambda: generate_crm_tables(con, n_crm, seed, as_of)),
+                (f"intent feeds ({n_web:,} web events)", lambda: generate_intent_tables(con, n_web, seed, as_of)),
                 (f"SIRENE files ({sirene_format})", lambda: write_sirene(con, out_dir / "sirene", sirene_format, log)),
                 ("INPI file", lambda: write_inpi(con, out_dir / "inpi", log)),
+                ("CRM exports", lambda: write_crm(con, out_dir, log)),
+                ("intent files", lambda: write_intent(con, out_dir, log)),
             ]
             for label, step in steps:
                 t = time.monotonic()
@@ -62,7 +74,11 @@ def generate(out_dir: Path, *, scale: float = 0.001, seed: int = 42, sirene_form
             counts = {
                 "unites_legales": n_units,
                 "etablissements": n_etab,
-                "inpi_ratios": con.execute("select count(*) from gen_inpi").fetchone()[0],
+                **{name: con.execute(f"select count(*) from {table}").fetchone()[0] for name, table in (
+                    ("inpi_ratios", "gen_inpi"), ("crm_companies", "gen_crm_companies"),
+                    ("crm_people", "gen_crm_people"), ("crm_deals", "gen_crm_deals"),
+                    ("web_events", "gen_web_events"), ("email_events", "gen_email_events"),
+                    ("signals", "gen_signals"), ("bodacc", "gen_bodacc"))},
             }
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -76,11 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--sirene-format", choices=["zip", "csv", "parquet"], default="zip")
     parser.add_argument("--out", type=Path, default=None, help="default: LEADS_LANDING_DIR")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="default: LEADS_AS_OF or today")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = load_settings()
     generate(args.out or settings.landing_dir, scale=args.scale, seed=args.seed, sirene_format=args.sirene_format,
-             memory_limit=settings.duckdb_memory_limit)
+             as_of=args.as_of, memory_limit=settings.duckdb_memory_limit)
     return 0
 
 

@@ -26,6 +26,15 @@ def write_csv_table(con: duckdb.DuckDBPyConnection, query: str, target: Path, *,
     return target
 
 
+def transcode(source: Path, target: Path, encoding: str) -> Path:
+    """Rewrite a UTF-8 file in another encoding (Windows-1252 for an Excel-on-Windows export), then drop the source."""
+    with source.open("r", encoding="utf-8", newline="") as src, target.open("w", encoding=encoding, newline="") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    source.unlink()
+    return target
+
+
 def zip_file(source: Path, target: Path, log: Log) -> Path:
     """One CSV in a deflated archive, as INSEE publishes the stock (level 1: national scale in about a minute)."""
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:

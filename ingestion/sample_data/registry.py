@@ -55,6 +55,11 @@ NAME_CORES = ["ALPHA", "NOVA", "ATLAS", "HORIZON", "AZUR", "LUMIERE", "OCEANE", 
               "CALYPSO", "DELTA", "EQUINOXE", "FLORAL", "GALAXIE", "HELIOS", "IRIS", "JADE", "KAPPA", "LYNX",
               "MISTRAL", "NEPTUNE", "OPALE", "PRISME", "QUARTZ", "RIVAGE", "SEQUOIA", "TERRA", "ULTRA", "VEGA",
               "ZENITH", "ARDOISE", "BRUYERE", "CEDRE", "DUNE", "ETOILE", "FALAISE", "GRANIT", "HERMINE", "ISARD"]
+# Invented brand names from three syllables (64 000 of them), so that, as in the real registry, most names are
+# distinctive and homonyms exist without dominating.
+SYLLABLES = ["AL", "BE", "CA", "DO", "EX", "FI", "GA", "HE", "IN", "JO", "KA", "LO", "MA", "NE", "OR", "PA", "QUI",
+             "RO", "SA", "TE", "UL", "VA", "XO", "ZE", "TRI", "STRA", "NOV", "LUM", "VER", "MO", "DI", "AR", "ON",
+             "IS", "ET", "UM", "AX", "YS", "IO", "EL"]
 NAME_SECTORS = ["CONSEIL", "SOLUTIONS", "SERVICES", "INDUSTRIE", "TECHNOLOGIES", "DISTRIBUTION", "BATIMENT",
                 "LOGISTIQUE", "INGENIERIE", "DIGITAL", "IMMOBILIER", "TRANSPORTS", "FINANCE", "SANTE", "ENERGIE",
                 "MEDIA", "NEGOCE", "RENOVATION", "EXPERTISE", "SYSTEMES"]
@@ -77,6 +82,11 @@ STREET_NAMES = ["DE LA REPUBLIQUE", "VICTOR HUGO", "JEAN JAURES", "DU GENERAL DE
 
 def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _brand(salt: str) -> str:
+    """SQL for an invented brand name of three syllables for the current row `i`."""
+    return " || ".join(_pick(SYLLABLES, f"{salt}{k}") for k in range(3))
 
 
 def _pick(values: list[str], salt: str) -> str:
@@ -216,16 +226,18 @@ def generate_unites_legales(con: duckdb.DuckDBPyConnection, n: int, seed: int) -
             case when kind = 'individual' and hash(i, 'usage', $seed) % 10 = 0 then
                 case when is_protected then '[ND]' else {_pick(SURNAMES, 'usage_name')} end
             end as nomUsageUniteLegale,
-            case when kind = 'civil' then 'SCI ' || {_pick(NAME_CORES, 'core')} || ' ' || {_pick(SURNAMES, 'surname')}
+            case when kind = 'civil' then 'SCI ' || {_brand('core')}
                  when kind = 'association' then 'ASSOCIATION ' || {_pick(NAME_CORES, 'core')} || ' '
                       || upper(strip_accents(libelle_commune))
                  when kind = 'public' then 'COMMUNE DE ' || libelle_commune
                  when kind = 'company' then
-                    case hash(i, 'name_shape', $seed) % 4
-                        when 0 then {_pick(NAME_CORES, 'core')} || ' ' || {_pick(NAME_SECTORS, 'sector')}
+                    case hash(i, 'name_shape', $seed) % 6
+                        when 0 then {_brand('core')} || ' ' || {_pick(NAME_SECTORS, 'sector')}
                         when 1 then {_pick(NAME_SECTORS, 'sector')} || ' ' || {_pick(SURNAMES, 'surname')}
-                        when 2 then {_pick(NAME_CORES, 'core')} || ' ' || {_pick(NAME_CORES, 'core2')}
-                        else 'ETABLISSEMENTS ' || {_pick(SURNAMES, 'surname')} || ' ET FILS'
+                        when 2 then {_pick(NAME_CORES, 'core')} || ' ' || {_brand('core2')}
+                        when 3 then {_brand('core')}
+                        when 4 then {_brand('core')} || ' ' || {_pick(NAME_CORES, 'core2')}
+                        else 'ETABLISSEMENTS ' || {_pick(SURNAMES, 'surname')}
                     end
             end as denominationUniteLegale,
             case when kind = 'company' and hash(i, 'usual', $seed) % 8 = 0
@@ -432,10 +444,12 @@ def write_sirene(con: duckdb.DuckDBPyConnection, out_dir: Path, fmt: str, log: L
         for old in out_dir.glob(f"{stem}_utf8.*"):
             old.unlink()
         started = time.monotonic()
-        if fmt == "parquet":
+        if fmt == "parquet":  # with the published column types, as data.gouv.fr builds the parquet files
             target = base.with_suffix(".parquet")
-            con.execute(f"copy (select {cols} from {table} order by {key}) to '{target}' (format parquet, compression zstd, "
-                        f"row_group_size 122880)")
+            typed = ", ".join(f'cast("{c}" as {"TIMESTAMP" if t == "DATETIME" else t}) as "{c}"'
+                              for c, t in SIRENE_SCHEMA[stem]["columns"].items())
+            con.execute(f"copy (select {typed} from {table} order by {key}) to '{target}' (format parquet, "
+                        f"compression zstd, row_group_size 122880)")
         else:
             csv_path = base.with_suffix(".csv")
             write_csv_table(con, f"select {cols} from {table} order by {key}", csv_path, delimiter=",",

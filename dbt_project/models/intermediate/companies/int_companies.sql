@@ -5,16 +5,19 @@ with unites as (
     select * from {{ ref('stg_sirene__unites_legales') }}
 ),
 
+-- One pass over the establishments gives both the siège's location and the counts: a single aggregate of 42 M
+-- rows instead of a join plus an aggregate, which is what keeps this model fast at national scale.
 establishments as (
-    select * from {{ ref('stg_sirene__etablissements') }}
-),
-
-establishment_counts as (
     select
         siren,
         count(*) as establishments_total,
-        sum(case when is_active then 1 else 0 end) as establishments_active
-    from establishments
+        sum(case when is_active then 1 else 0 end) as establishments_active,
+        max(case when is_siege then siret end) as siege_siret,
+        max(case when is_siege then code_postal end) as code_postal,
+        max(case when is_siege then code_commune end) as code_commune,
+        max(case when is_siege then libelle_commune end) as libelle_commune,
+        bool_or(is_siege and is_active) as siege_is_active
+    from {{ ref('stg_sirene__etablissements') }}
     group by siren
 ),
 
@@ -78,18 +81,19 @@ select
     geo.nom_departement as departement_name,
     geo.code_region as region,
     geo.nom_region as region_name,
-    s.is_active as siege_is_active,
-    coalesce(ec.establishments_total, 0) as establishments_total,
-    coalesce(ec.establishments_active, 0) as establishments_active,
+    s.siege_is_active,
+    coalesce(s.establishments_total, 0) as establishments_total,
+    coalesce(s.establishments_active, 0) as establishments_active,
     r.revenue_eur,
     r.revenue_fiscal_year,
     r.revenue_closing_date,
     coalesce(r.revenue_is_confidential, false) as revenue_is_confidential,
     u.date_dernier_traitement
 from unites as u
-left join establishments as s on s.siret = u.siret_siege
-left join establishment_counts as ec on ec.siren = u.siren
-left join naf on naf.code_sous_classe = u.activite_principale and u.nomenclature_activite_principale = 'NAFRev2'
+left join establishments as s on s.siren = u.siren
+-- older units may carry a code of an older nomenclature: only NAF rév. 2 codes get labels (an equality join, fast)
+left join naf on naf.code_sous_classe = case when u.nomenclature_activite_principale = 'NAFRev2'
+                                             then u.activite_principale end
 left join bands on bands.code = u.tranche_effectifs
 left join legal_forms as lf on lf.code = u.categorie_juridique
 left join legal_forms as lf1 on lf1.code = substring(u.categorie_juridique, 1, 1)

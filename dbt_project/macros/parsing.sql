@@ -1,0 +1,99 @@
+{#- Parsing of values typed by people in CRM exports. DuckDB is the reference; other engines get the portable form. -#}
+
+{#- Compare labels as a person reads them: case, accents, apostrophes and spacing do not matter. -#}
+{% macro normalize_label(column) -%}
+    {{ return(adapter.dispatch('normalize_label')(column)) }}
+{%- endmacro %}
+{% macro default__normalize_label(column) -%}
+    lower(trim(replace({{ column }}, '’', '''')))
+{%- endmacro %}
+{% macro duckdb__normalize_label(column) -%}
+    regexp_replace(lower(strip_accents(trim(replace({{ column }}, '’', '''')))), '\s+', ' ', 'g')
+{%- endmacro %}
+
+{#- A number as CRMs export it: "1 234,50", "1234.5", "1,234.50", "12 000 €". Unparseable text becomes null. -#}
+{% macro parse_number(column) -%}
+    {{ return(adapter.dispatch('parse_number')(column)) }}
+{%- endmacro %}
+{% macro default__parse_number(column) -%}
+    {%- set s = "regexp_replace(" ~ column ~ ", '[^0-9,.\\-]', '')" -%}
+    {{ dbt.safe_cast(
+        "case when " ~ s ~ " like '%,%' and " ~ s ~ " like '%.%' then
+                case when strpos(" ~ s ~ ", ',') > strpos(" ~ s ~ ", '.')
+                     then replace(replace(" ~ s ~ ", '.', ''), ',', '.')
+                     else replace(" ~ s ~ ", ',', '') end
+              else replace(" ~ s ~ ", ',', '.') end",
+        api.Column.translate_type("float")) }}
+{%- endmacro %}
+{% macro duckdb__parse_number(column) -%}
+    {%- set s = "regexp_replace(" ~ column ~ ", '[^0-9,.\\-]', '', 'g')" -%}
+    try_cast(case when {{ s }} like '%,%' and {{ s }} like '%.%' then
+                      case when strpos({{ s }}, ',') > strpos({{ s }}, '.')
+                           then replace(replace({{ s }}, '.', ''), ',', '.')
+                           else replace({{ s }}, ',', '') end
+                  else replace({{ s }}, ',', '.') end as double)
+{%- endmacro %}
+
+{#- A date as CRMs export it: ISO (2026-11-26, with or without a time) or French (26/11/2026). -#}
+{% macro parse_date(column) -%}
+    {{ return(adapter.dispatch('parse_date')(column)) }}
+{%- endmacro %}
+{% macro default__parse_date(column) -%}
+    coalesce(to_date({{ column }}, 'dd/MM/yyyy'), {{ dbt.safe_cast("substring(" ~ column ~ ", 1, 10)", "date") }})
+{%- endmacro %}
+{% macro duckdb__parse_date(column) -%}
+    coalesce(try_strptime({{ column }}, '%d/%m/%Y')::date, try_cast(substring({{ column }}, 1, 10) as date))
+{%- endmacro %}
+
+{#- Yes/no in English, French or as a number. -#}
+{% macro parse_bool(column) -%}
+    case when lower(trim({{ column }})) in ('true', 'oui', 'yes', '1', 'vrai', 'x') then true
+         when lower(trim({{ column }})) in ('false', 'non', 'no', '0', 'faux') then false end
+{%- endmacro %}
+
+{#- A web domain from a domain, a URL or an e-mail address: lower case, without scheme, www. or path. -#}
+{% macro clean_domain(column) -%}
+    {{ return(adapter.dispatch('clean_domain')(column)) }}
+{%- endmacro %}
+{% macro default__clean_domain(column) -%}
+    nullif(lower(regexp_extract(regexp_replace(lower(trim({{ column }})), '^(https?://)?(www\\.)?|^.*@', ''), '^[^/?#:]+', 0)), '')
+{%- endmacro %}
+{% macro duckdb__clean_domain(column) -%}
+    nullif(regexp_extract(regexp_replace(lower(trim({{ column }})), '^(https?://)?(www\.)?|^.*@', ''), '^[^/?#:]+'), '')
+{%- endmacro %}
+
+{#- A company name reduced to what identifies it: upper case, no accents or punctuation, legal forms dropped. -#}
+{% macro normalize_company_name(column) -%}
+    {{ return(adapter.dispatch('normalize_company_name')(column)) }}
+{%- endmacro %}
+{% macro default__normalize_company_name(column) -%}
+    trim(regexp_replace(regexp_replace(upper({{ column }}), '[^A-Z0-9]+', ' '),
+        '\\b({{ var("legal_form_words") | join("|") }})\\b', ''))
+{%- endmacro %}
+{% macro duckdb__normalize_company_name(column) -%}
+    trim(regexp_replace(regexp_replace(regexp_replace(upper(strip_accents({{ column }})), '[^A-Z0-9]+', ' ', 'g'),
+        '\b({{ var("legal_form_words") | join("|") }})\b', ' ', 'g'), '\s+', ' ', 'g'))
+{%- endmacro %}
+
+{#- Text of a JSON document at a path ($.a.b or $[0]); null when absent. -#}
+{% macro json_text(column, path) -%}
+    {{ return(adapter.dispatch('json_text')(column, path)) }}
+{%- endmacro %}
+{% macro default__json_text(column, path) -%}
+    json_extract_scalar({{ column }}, '{{ path }}')
+{%- endmacro %}
+{% macro spark__json_text(column, path) -%}
+    get_json_object({{ column }}, '{{ path }}')
+{%- endmacro %}
+{% macro duckdb__json_text(column, path) -%}
+    json_extract_string({{ column }}, '{{ path }}')
+{%- endmacro %}
+
+{#- Confidence of a deterministic match tier (var match_confidence_by_method in dbt_project.yml). -#}
+{% macro match_confidence(method_column) -%}
+    case {{ method_column }}
+    {%- for method, confidence in var('match_confidence_by_method').items() %}
+        when '{{ method }}' then {{ confidence }}
+    {%- endfor %}
+    end
+{%- endmacro %}

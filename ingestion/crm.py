@@ -1,0 +1,328 @@
+"""Land CRM exports (HubSpot UI exports, Salesforce Data Export) as they are downloaded: any encoding (UTF-8 with or
+without BOM, Windows-1252) and delimiter (`,` or `;`), recognised from their headers. Every value lands as text in a
+long table `raw.crm_records` (file, line, header, value); the dbt seed `crm_field_mapping` turns headers into
+canonical fields, so an analyst maps a custom property without touching code. SIREN, SIRET and VAT values are
+checked with python-stdnum into `raw.crm_identifier_checks`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from stdnum.fr import siren as stdnum_siren
+from stdnum.fr import siret as stdnum_siret
+from stdnum.fr import tva as stdnum_tva
+
+from ingestion.landing import LOAD_LOG_DDL, LandingError
+from ingestion.settings import REPO_ROOT
+from ingestion.warehouse import Log, logger, table_exists
+
+MAPPING_SEED = REPO_ROOT / "dbt_project" / "seeds" / "crm" / "crm_field_mapping.csv"
+ERASURE_FILE = "erasure_requests.csv"
+
+# object type from the file name (HubSpot: companies*.csv; Salesforce: Account.csv, ...)
+OBJECT_BY_STEM = [
+    (re.compile(r"^(companies|company|entreprises?)", re.I), "companies"),
+    (re.compile(r"^accounts?", re.I), "companies"),
+    (re.compile(r"^(contacts?)", re.I), "contacts"),
+    (re.compile(r"^leads?", re.I), "leads"),
+    (re.compile(r"^(deals?|transactions?)", re.I), "deals"),
+    (re.compile(r"^opportunit(y|ies)", re.I), "deals"),
+]
+HUBSPOT_ID_HEADERS = {"record id", "id de fiche", "hs_object_id"}
+RECORDS_DDL = """create table if not exists raw.crm_records (
+    crm_source varchar, object_type varchar, source_file varchar, record_number bigint, header varchar, value varchar)"""
+CHECKS_DDL = """create table if not exists raw.crm_identifier_checks (
+    raw_value varchar, id_kind varchar, normalized varchar, is_valid boolean, siren varchar, siret varchar,
+    reason varchar)"""
+QUARANTINE_DDL = """create table if not exists quarantine.crm_records (
+    source_file varchar, source_line bigint, reason varchar, raw_line varchar, quarantined_at timestamp)"""
+
+
+def normalize_header(label: str) -> str:
+    """Compare headers the way a person reads them: case, accents, apostrophes and spacing do not matter."""
+    text = unicodedata.normalize("NFKD", label.replace("\ufeff", "").replace("’", "'"))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+@dataclass
+class CrmFile:
+    path: Path
+    crm_source: str  # hubspot | salesforce
+    object_type: str  # companies | contacts | leads | deals
+    encoding: str
+    delimiter: str
+    header: list[str]
+
+
+@dataclass
+class CrmLandingResult:
+    files: list[dict] = field(default_factory=list)
+    rows_by_object: dict[str, int] = field(default_factory=dict)
+    rows_quarantined: int = 0
+    identifiers_checked: int = 0
+    identifiers_invalid: int = 0
+    erasure_requests: int = 0
+    unchanged: bool = False
+    duration_s: float = 0.0
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (BOM or not) when every byte decodes, else Windows-1252 (what Excel on a French Windows writes)."""
+    with path.open("rb") as fh:
+        head = fh.read(3)
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def _header_and_delimiter(path: Path, encoding: str) -> tuple[list[str], str]:
+    with path.open("r", encoding=encoding, newline="") as fh:
+        first = fh.readline()
+    if not first.strip():
+        raise LandingError(f"{path}: the file is empty (no header line)")
+    # count delimiters outside quotes
+    unquoted = re.sub(r'"[^"]*"', "", first)
+    delimiter = ";" if unquoted.count(";") > unquoted.count(",") else ","
+    header = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+    return [h.strip() for h in header], delimiter
+
+
+def recognise(path: Path) -> CrmFile:
+    """Tell the CRM and the object from the file name and its headers; fail naming the file when it is neither."""
+    encoding = detect_encoding(path)
+    header, delimiter = _header_and_delimiter(path, encoding)
+    keys = {normalize_header(h) for h in header}
+    if keys & HUBSPOT_ID_HEADERS:
+        crm_source = "hubspot"
+    elif "id" in keys and keys & {"name", "lastname", "accountid", "stagename", "company", "email", "isconverted"}:
+        crm_source = "salesforce"
+    else:
+        raise LandingError(
+            f"{path}: not a HubSpot or Salesforce export (no 'Record ID' / 'ID de fiche' / 'hs_object_id', nor "
+            f"Salesforce 'Id'); headers: {', '.join(header[:15])}"
+        )
+    object_type = next((obj for pattern, obj in OBJECT_BY_STEM if pattern.match(path.stem)), None)
+    if object_type is None:
+        raise LandingError(
+            f"{path}: cannot tell which {crm_source} object this is from its name; name it companies*.csv, "
+            f"contacts*.csv, deals*.csv (HubSpot) or Account.csv, Contact.csv, Lead.csv, Opportunity.csv (Salesforce)"
+        )
+    if crm_source == "hubspot" and object_type == "leads":
+        object_type = "contacts"
+    if len(set(header)) != len(header):
+        raise LandingError(f"{path}: duplicate column names in the header")
+    return CrmFile(path, crm_source, object_type, encoding, delimiter, header)
+
+
+def _identifier_headers() -> dict[str, str]:
+    """Normalised header -> identifier kind (siren, siret, vat_number), from the analysts' mapping seed."""
+    kinds = {}
+    with MAPPING_SEED.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["canonical_field"] in ("siren", "siret", "vat_number"):
+                kinds[normalize_header(row["header"])] = row["canonical_field"]
+    return kinds
+
+
+def check_identifier(value: str, kind: str) -> tuple[str, bool, str | None, str | None, str | None]:
+    """(normalised, is_valid, siren, siret, reason) for a SIREN, SIRET or FR VAT number as typed in a CRM."""
+    compact = re.sub(r"[\s.\-_/]", "", value).upper()
+    if kind in ("siren", "siret") and compact.isdigit() and len(compact) == 14:
+        kind = "siret"  # a SIRET typed in the SIREN field still identifies the company
+    if kind == "siren" and compact.isdigit() and len(compact) == 9:
+        return (compact, True, compact, None, None) if stdnum_siren.is_valid(compact) else (
+            compact, False, None, None, "SIREN check digit (Luhn) does not match")
+    if kind == "siret":
+        if not (compact.isdigit() and len(compact) == 14):
+            return compact, False, None, None, "a SIRET has 14 digits"
+        # stdnum knows La Poste's SIRETs (SIREN 356000000), whose NICs do not follow the Luhn key
+        if stdnum_siret.is_valid(compact):
+            return compact, True, compact[:9], compact, None
+        return compact, False, None, None, "SIRET check digit (Luhn) does not match"
+    if kind == "vat_number":
+        vat = compact if compact.startswith("FR") else "FR" + compact
+        if stdnum_tva.is_valid(vat):
+            siren = vat[-9:] if vat[2:4].isdigit() else None
+            return vat, True, siren, None, None
+        return vat, False, None, None, "not a valid French VAT number (FR + key + SIREN)"
+    return compact, False, None, None, f"a SIREN has 9 digits, got {len(compact)} characters"
+
+
+def _file_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        with path.open("rb") as fh:
+            while chunk := fh.read(8 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _utf8_copy(crm_file: CrmFile, temp_dir: Path) -> Path:
+    """DuckDB reads UTF-8: a Windows-1252 export is transcoded as a stream (accents, €, ’ and œ survive)."""
+    if crm_file.encoding == "utf-8":
+        return crm_file.path
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    target = temp_dir / f"{crm_file.path.stem}.utf8.csv"
+    with crm_file.path.open("r", encoding=crm_file.encoding, newline="") as src, \
+            target.open("w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    return target
+
+
+def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, force: bool = False,
+             log: Log = logger.info) -> CrmLandingResult | None:
+    """Land every export in `crm_dir` as one snapshot (the CRM's current state), swapped in atomically. None when the
+    folder holds no export."""
+    started = time.monotonic()
+    con.execute("create schema if not exists raw")
+    con.execute("create schema if not exists quarantine")
+    for ddl in (LOAD_LOG_DDL, RECORDS_DDL, CHECKS_DDL, QUARANTINE_DDL):
+        con.execute(ddl)
+    con.execute("create table if not exists raw.crm_erasure_requests (email varchar, requested_at date, "
+                "source_file varchar)")
+    paths = sorted(p for p in crm_dir.glob("*.csv") if p.is_file()) if crm_dir.is_dir() else []
+    exports = [p for p in paths if p.name != ERASURE_FILE]
+    if not paths:
+        log(f"no CRM export in {crm_dir}: raw.crm_records left as it is")
+        return None
+    digest = _file_digest(paths)
+    last = con.execute("select file_sha256 from raw._load_log where table_name = 'crm_records' "
+                       "order by finished_at desc limit 1").fetchone()
+    if last and last[0] == digest and not force:
+        log(f"CRM exports unchanged since the last load: raw.crm_records kept as it is")
+        return CrmLandingResult(unchanged=True, duration_s=time.monotonic() - started)
+
+    files = [recognise(p) for p in exports]
+    for leftover in ("crm_records__loading", "crm_identifier_checks__loading", "crm_erasure_requests__loading"):
+        con.execute(f"drop table if exists raw.{leftover}")
+    con.execute("drop table if exists quarantine.crm_records__loading")
+    con.execute("create table raw.crm_records__loading as select * from raw.crm_records limit 0")
+    con.execute("create table quarantine.crm_records__loading as select * from quarantine.crm_records limit 0")
+    result = CrmLandingResult()
+    # record numbers follow the file's order
+    con.execute("set preserve_insertion_order = true")
+    for crm_file in files:
+        readable = _utf8_copy(crm_file, temp_dir)
+        try:
+            n, bad = _land_one(con, crm_file, readable)
+        finally:
+            if readable != crm_file.path:
+                readable.unlink(missing_ok=True)
+        result.files.append({"file": crm_file.path.name, "crm": crm_file.crm_source, "object": crm_file.object_type,
+                             "encoding": crm_file.encoding, "delimiter": crm_file.delimiter, "rows": n,
+                             "quarantined": bad})
+        key = f"{crm_file.crm_source}_{crm_file.object_type}"
+        result.rows_by_object[key] = result.rows_by_object.get(key, 0) + n
+        result.rows_quarantined += bad
+        log(f"{crm_file.path.name}: {crm_file.crm_source} {crm_file.object_type}, {crm_file.encoding}, "
+            f"'{crm_file.delimiter}'-separated, {n:,} records" + (f", {bad} quarantined" if bad else ""))
+
+    con.execute("reset preserve_insertion_order")
+    _check_identifiers(con, result)
+    erasure = crm_dir / ERASURE_FILE
+    if erasure.is_file():
+        con.execute(f"""create table raw.crm_erasure_requests__loading as
+            select lower(trim(email)) as email, try_cast(requested_at as date) as requested_at,
+                   '{ERASURE_FILE}' as source_file
+            from read_csv('{erasure}', header = true, all_varchar = true)""")
+        result.erasure_requests = con.execute("select count(*) from raw.crm_erasure_requests__loading").fetchone()[0]
+    else:
+        con.execute("create table raw.crm_erasure_requests__loading as select * from raw.crm_erasure_requests limit 0")
+
+    total_rows = sum(result.rows_by_object.values())
+    con.execute("begin transaction")
+    try:
+        for schema, table in (("raw", "crm_records"), ("raw", "crm_identifier_checks"),
+                              ("raw", "crm_erasure_requests"), ("quarantine", "crm_records")):
+            con.execute(f"drop table if exists {schema}.{table}")
+            con.execute(f"alter table {schema}.{table}__loading rename to {table}")
+        con.execute(
+            "insert into raw._load_log values ('crm_records', ?, ?, 'csv', ?, ?, ?, ?, null, [], [], ?, now()::timestamp)",
+            [", ".join(p.name for p in paths), str(crm_dir), sum(p.stat().st_size for p in paths), digest, total_rows,
+             result.rows_quarantined, dt.datetime.now()],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    result.duration_s = time.monotonic() - started
+    log(f"landed {total_rows:,} CRM records from {len(files)} file(s) in {result.duration_s:.1f} s")
+    return result
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _land_one(con: duckdb.DuckDBPyConnection, crm_file: CrmFile, readable: Path) -> tuple[int, int]:
+    columns = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in crm_file.header) + "}"
+    con.execute("drop table if exists crm_rejects")
+    con.execute("drop table if exists crm_rejects_scan")
+    con.execute(f"""create or replace temp table crm_file as
+        select * from read_csv({_sql_str(str(readable))}, header = true, auto_detect = false,
+                               delim = {_sql_str(crm_file.delimiter)}, quote = '"', escape = '"',
+                               columns = {columns}, store_rejects = true, rejects_table = 'crm_rejects',
+                               rejects_scan = 'crm_rejects_scan', rejects_limit = 0, filename = false,
+                               null_padding = false)""")
+    # records numbered in file order (1 = the first record after the header); rejected lines are not numbered
+    con.execute("""create or replace temp table crm_file_numbered as
+        select row_number() over () as record_number, * from crm_file""")
+    n = con.execute("select count(*) from crm_file_numbered").fetchone()[0]
+    con.execute(f"""insert into raw.crm_records__loading
+        select {_sql_str(crm_file.crm_source)}, {_sql_str(crm_file.object_type)}, {_sql_str(crm_file.path.name)},
+               record_number, header, nullif(trim(value), '')
+        from (unpivot crm_file_numbered on columns(* exclude (record_number)) into name header value value)
+        where nullif(trim(value), '') is not null""")
+    con.execute(f"""insert into quarantine.crm_records__loading
+        select {_sql_str(crm_file.path.name)}, line,
+               string_agg(distinct lower(replace(error_type::varchar, '_', ' ')) || ': ' || error_message, ' | '),
+               any_value(csv_line), now()::timestamp
+        from crm_rejects group by line""")
+    bad = con.execute("select count(*) from crm_rejects").fetchone()[0]
+    return n, bad
+
+
+def _check_identifiers(con: duckdb.DuckDBPyConnection, result: CrmLandingResult) -> None:
+    """Each distinct value of a column the mapping seed calls siren, siret or vat_number, checked once."""
+    import pyarrow as pa
+
+    kinds = _identifier_headers()
+    headers = [h for (h,) in con.execute("select distinct header from raw.crm_records__loading").fetchall()]
+    id_headers = {h: kinds[normalize_header(h)] for h in headers if normalize_header(h) in kinds}
+    rows = []
+    if id_headers:
+        values = con.execute(
+            "select distinct header, value from raw.crm_records__loading where list_contains(?, header)",
+            [list(id_headers)],
+        ).fetchall()
+        rows = [(value, id_headers[header], *check_identifier(value, id_headers[header])) for header, value in values]
+    names = ["raw_value", "id_kind", "normalized", "is_valid", "siren", "siret", "reason"]
+    checks = pa.table({name: [r[i] for r in rows] for i, name in enumerate(names)},
+                      schema=pa.schema([(n, pa.bool_() if n == "is_valid" else pa.string()) for n in names]))
+    con.register("identifier_checks_arrow", checks)
+    con.execute("create table raw.crm_identifier_checks__loading as select distinct * from identifier_checks_arrow")
+    con.unregister("identifier_checks_arrow")
+    result.identifiers_checked = len(rows)
+    result.identifiers_invalid = sum(1 for r in rows if not r[3])

@@ -1,0 +1,251 @@
+"""Land the intent feeds: web events, SendGrid email events, business signals and BODACC announcements.
+
+Files accumulate (one per day or month), so each feed's raw table is appended file by file, idempotent by content:
+a file already landed (same SHA-256, whatever its name) is skipped; a file whose content changed under the same name
+replaces its earlier rows. JSON lines (`.jsonl`, `.jsonl.gz`), JSON arrays (`.json`) and CSV (`.csv`, `.csv.gz`) are
+read; a line that is not valid JSON, or lacks its id or date, goes to `quarantine.<feed>` with file, line and reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ingestion.landing import LOAD_LOG_DDL, LandingError
+from ingestion.warehouse import Log, logger, progress
+
+PATTERNS = ("*.jsonl", "*.jsonl.gz", "*.json", "*.json.gz", "*.csv", "*.csv.gz", "*.ndjson", "*.ndjson.gz")
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed: its folder, raw table, typed columns (name -> SQL over the record's text value `v`), and the checks
+    that send a record to quarantine."""
+
+    name: str
+    folder: str
+    columns: dict[str, str]  # column -> DuckDB type
+    required: tuple[str, ...]
+    casts: dict[str, str] = field(default_factory=dict)  # column -> SQL expression over `v` (its text), if special
+
+
+def _ts(v: str) -> str:
+    # ISO 8601 with an offset (or Z), or a plain date; stored as UTC
+    return f"coalesce(try_cast({v} as timestamptz) at time zone 'UTC', try_cast({v} as date)::timestamp)"
+
+
+FEEDS = {
+    "web_events": Feed(
+        "web_events", "intent/web_events",
+        {"event_id": "VARCHAR", "occurred_at": "TIMESTAMP", "visitor_id": "VARCHAR", "email": "VARCHAR",
+         "company_domain": "VARCHAR", "event_type": "VARCHAR", "page_url": "VARCHAR", "page_title": "VARCHAR",
+         "content_id": "VARCHAR", "utm_source": "VARCHAR", "utm_campaign": "VARCHAR"},
+        required=("event_id", "occurred_at", "event_type"),
+        casts={"occurred_at": _ts("{v}"), "email": "lower(trim({v}))", "company_domain": "lower(trim({v}))"},
+    ),
+    "email_events": Feed(
+        "email_events", "intent/email_events",
+        {"sg_event_id": "VARCHAR", "email": "VARCHAR", "occurred_at": "TIMESTAMP", "event": "VARCHAR",
+         "sg_machine_open": "BOOLEAN", "url": "VARCHAR", "category": "VARCHAR"},
+        required=("sg_event_id", "email", "occurred_at", "event"),
+        casts={"occurred_at": "to_timestamp(try_cast({src:timestamp} as double)) at time zone 'UTC'",
+               "email": "lower(trim({v}))"},
+    ),
+    "signals": Feed(
+        "signals", "intent/signals",
+        {"signal_id": "VARCHAR", "signal_type": "VARCHAR", "occurred_at": "TIMESTAMP", "siren": "VARCHAR",
+         "company_name": "VARCHAR", "company_domain": "VARCHAR", "person_email": "VARCHAR",
+         "new_job_title": "VARCHAR", "amount_eur": "DOUBLE", "headcount_open_roles": "INTEGER", "source": "VARCHAR",
+         "source_url": "VARCHAR"},
+        required=("signal_id", "signal_type", "occurred_at"),
+        casts={"occurred_at": _ts("{v}"), "company_domain": "lower(trim({v}))", "person_email": "lower(trim({v}))",
+               "siren": "nullif(regexp_replace({v}, '[^0-9]', '', 'g'), '')"},
+    ),
+    "bodacc": Feed(
+        "bodacc", "intent/bodacc",
+        {"id": "VARCHAR", "dateparution": "DATE", "familleavis": "VARCHAR", "familleavis_lib": "VARCHAR",
+         "typeavis": "VARCHAR", "registre": "VARCHAR", "commercant": "VARCHAR", "cp": "VARCHAR", "ville": "VARCHAR",
+         "jugement": "VARCHAR", "acte": "VARCHAR", "modificationsgenerales": "VARCHAR", "radiationaurcs": "VARCHAR",
+         "depot": "VARCHAR", "listepersonnes": "VARCHAR"},
+        required=("id", "dateparution"),
+    ),
+}
+
+
+@dataclass
+class FeedLandingResult:
+    feed: str
+    files_landed: list[str] = field(default_factory=list)
+    files_unchanged: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    total_rows: int = 0
+    duration_s: float = 0.0
+
+    def as_metadata(self) -> dict:
+        return {"files_landed": ", ".join(self.files_landed) or "none",
+                "files_unchanged": len(self.files_unchanged), "rows_loaded": self.rows_loaded,
+                "rows_quarantined": self.rows_quarantined, "duration_s": round(self.duration_s, 1)}
+
+
+def _sha256(path: Path) -> str:
+    """SHA-256 of the file; a `.gz` is decompressed in the same pass to prove it is whole (DuckDB would read a cut
+    gzip up to the cut without complaint)."""
+    digest = hashlib.sha256()
+    inflater = zlib.decompressobj(wbits=47) if path.name.endswith(".gz") else None
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            while inflater is not None and chunk:
+                if inflater.eof:  # a gzip file may hold several members
+                    inflater = zlib.decompressobj(wbits=47)
+                try:
+                    inflater.decompress(chunk)  # the output is not kept
+                except zlib.error as exc:
+                    raise duckdb.IOException(f"corrupt gzip data ({exc})") from exc
+                chunk = inflater.unused_data if inflater.eof else b""
+    if inflater is not None and not inflater.eof:
+        raise duckdb.IOException("the gzip stream is cut short (truncated file)")
+    return digest.hexdigest()
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ensure_feed_tables(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute("create schema if not exists quarantine")
+    con.execute(LOAD_LOG_DDL)
+    cols = ", ".join(f'"{c}" {t}' for c, t in feed.columns.items())
+    con.execute(f"create table if not exists raw.{feed.name} ({cols}, _source_file varchar, _file_sha256 varchar, "
+                f"_source_line bigint)")
+    con.execute(f"create table if not exists quarantine.{feed.name} (source_file varchar, source_line bigint, "
+                f"reason varchar, raw_line varchar, quarantined_at timestamp)")
+
+
+def _records_sql(path: Path) -> tuple[str, str]:
+    """(SQL yielding `line_no`, `rec` (the record as JSON), `raw_line`; how the file is read)."""
+    name = path.name.lower()
+    p = _q(str(path))
+    if ".csv" in name:
+        return (f"""select row_number() over () + 1 as line_no, to_json(t) as rec, null::varchar as raw_line
+                    from read_csv({p}, header = true, all_varchar = true, store_rejects = true,
+                                  rejects_table = 'feed_rejects', rejects_scan = 'feed_rejects_scan',
+                                  rejects_limit = 0) t""", "csv")
+    if name.endswith((".json", ".json.gz")):
+        return f"select row_number() over () as line_no, json as rec, null::varchar as raw_line " \
+               f"from read_json_objects({p}, format = 'array')", "json array"
+    return (f"""select line_no, case when json_valid(line) then line::json end as rec, line as raw_line
+                from (select row_number() over () as line_no, line
+                      from read_csv({p}, columns = {{'line': 'VARCHAR'}}, header = false, delim = chr(1), quote = '',
+                                    escape = '', auto_detect = false, store_rejects = true,
+                                    rejects_table = 'feed_rejects', rejects_scan = 'feed_rejects_scan',
+                                    rejects_limit = 0))""", "json lines")
+
+
+def _typed_select(feed: Feed) -> str:
+    exprs = []
+    for column, dtype in feed.columns.items():
+        v = f"(rec->>'$.{column}')"
+        if column in feed.casts:
+            expr = feed.casts[column].replace("{src:timestamp}", "(rec->>'$.timestamp')").replace("{v}", v)
+        elif dtype == "VARCHAR":
+            # nested values (lists, objects) keep their JSON text
+            expr = f"case when json_type(rec->'$.{column}') in ('ARRAY', 'OBJECT') " \
+                   f"then (rec->'$.{column}')::varchar else nullif({v}, '') end"
+        elif dtype == "BOOLEAN":
+            expr = f"case lower({v}) when 'true' then true when '1' then true when 'false' then false " \
+                   f"when '0' then false end"
+        else:
+            expr = f"try_cast(nullif({v}, '') as {dtype})"
+        exprs.append(f"{expr} as \"{column}\"")
+    return ", ".join(exprs)
+
+
+def land_feed(con: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str, *, force: bool = False,
+              log: Log = logger.info) -> FeedLandingResult:
+    """Append every new or changed file of the feed; raise LandingError naming each unreadable file (after the
+    readable ones are in)."""
+    feed = FEEDS[feed_name]
+    started = time.monotonic()
+    ensure_feed_tables(con, feed)
+    folder = landing_dir / feed.folder
+    files = sorted({p for pattern in PATTERNS for p in folder.glob(pattern) if p.is_file()}) if folder.is_dir() else []
+    landed = {row[0]: row[1] for row in con.execute(
+        "select file_sha256, file_name from raw._load_log where table_name = ?", [feed.name]).fetchall()}
+    result = FeedLandingResult(feed.name)
+    errors = []
+    for path in files:
+        try:
+            sha = _sha256(path)
+            if sha in landed and not force:
+                result.files_unchanged.append(path.name)
+                continue
+            loaded, quarantined = _land_feed_file(con, feed, path, sha, log)
+        except duckdb.Error as exc:
+            errors.append(f"{path}: cannot be read ({str(exc).splitlines()[0]})")
+            continue
+        result.files_landed.append(path.name)
+        result.rows_loaded += loaded
+        result.rows_quarantined += quarantined
+    result.total_rows = con.execute(f"select count(*) from raw.{feed.name}").fetchone()[0]
+    result.duration_s = time.monotonic() - started
+    log(f"{feed.name}: {len(result.files_landed)} file(s) landed ({result.rows_loaded:,} rows, "
+        f"{result.rows_quarantined:,} quarantined), {len(result.files_unchanged)} unchanged; "
+        f"raw.{feed.name} holds {result.total_rows:,} rows")
+    if errors:
+        raise LandingError("; ".join(errors) + ". The files landed before stay in place; fix or remove these "
+                                                "files (a corrupt .gz must be fetched again).")
+    return result
+
+
+def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha: str, log: Log) -> tuple[int, int]:
+    records, how = _records_sql(path)
+    con.execute("drop table if exists feed_rejects")
+    con.execute("drop table if exists feed_rejects_scan")
+    con.execute("set preserve_insertion_order = true")  # line numbers follow the file
+    try:
+        with progress(con, f"landing {path.name}", log):
+            con.execute(f"""create or replace temp table feed_file as
+                select line_no, rec, raw_line, {_typed_select(feed)} from ({records})""")
+    finally:
+        con.execute("reset preserve_insertion_order")
+    checks = [f"when rec is null then 'not valid JSON'"] + [
+        f"when \"{c}\" is null then 'missing or unreadable {c}'" for c in feed.required]
+    reason = f"case {' '.join(checks)} end"
+    cols = ", ".join(f'"{c}"' for c in feed.columns)
+    con.execute("begin transaction")
+    try:
+        # same name, new content: the new file replaces what the old one brought
+        con.execute(f"delete from raw.{feed.name} where _source_file = ?", [path.name])
+        con.execute(f"delete from quarantine.{feed.name} where source_file = ?", [path.name])
+        con.execute(f"""insert into raw.{feed.name}
+            select {cols}, {_q(path.name)}, {_q(sha)}, line_no from feed_file where {reason} is null""")
+        con.execute(f"""insert into quarantine.{feed.name}
+            select {_q(path.name)}, line_no, {reason}, coalesce(raw_line, rec::varchar), now()::timestamp
+            from feed_file where {reason} is not null""")
+        if con.execute("select count(*) from information_schema.tables where table_name = 'feed_rejects'"
+                       ).fetchone()[0]:
+            con.execute(f"""insert into quarantine.{feed.name}
+                select {_q(path.name)}, line, lower(replace(error_type::varchar, '_', ' ')) || ': ' || error_message,
+                       csv_line, now()::timestamp from feed_rejects""")
+        loaded = con.execute(f"select count(*) from raw.{feed.name} where _source_file = ?", [path.name]).fetchone()[0]
+        quarantined = con.execute(f"select count(*) from quarantine.{feed.name} where source_file = ?",
+                                  [path.name]).fetchone()[0]
+        con.execute(
+            "insert into raw._load_log values (?, ?, ?, ?, ?, ?, ?, ?, null, [], [], ?, now()::timestamp)",
+            [feed.name, path.name, str(path), how, path.stat().st_size, sha, loaded, quarantined, dt.datetime.now()],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    log(f"{path.name}: {loaded:,} {feed.name} rows ({how})" + (f", {quarantined} quarantined" if quarantined else ""))
+    return loaded, quarantined

@@ -1,0 +1,115 @@
+"""Ingestion assets for the CRM exports and the intent feeds (web, email, signals, BODACC)."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from ingestion.crm import land_crm
+from ingestion.intent import FEEDS, land_feed
+from ingestion.settings import load_settings
+
+
+class ReloadConfig(dg.Config):
+    force: bool = False
+    """Land every file again even when its content was already landed."""
+
+
+def _table_metadata(con, table: str) -> dict:
+    return {"dagster/row_count": con.execute(f"select count(*) from raw.{table}").fetchone()[0],
+            "dagster/table_name": f"raw.{table}"}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["raw", "crm_records"], group_name="crm", kinds={"duckdb", "python"},
+                     description="Every CRM export (HubSpot, Salesforce) as one snapshot: one row per file, record, "
+                                 "header and value; the mapping seed turns headers into fields."),
+        dg.AssetSpec(["raw", "crm_identifier_checks"], group_name="crm", kinds={"duckdb", "python"},
+                     description="Each SIREN, SIRET and VAT value found in the CRM, normalised and checked with "
+                                 "python-stdnum."),
+        dg.AssetSpec(["raw", "crm_erasure_requests"], group_name="crm", kinds={"duckdb", "python"},
+                     description="crm/erasure_requests.csv: people to remove everywhere on the next run."),
+    ],
+)
+def crm_exports(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb: DuckDBResource):
+    settings = load_settings()
+    with duckdb.get_connection() as con:
+        result = land_crm(con, settings.landing_dir / "crm", temp_dir=settings.temp_dir, force=config.force,
+                          log=context.log.info)
+        summary = {}
+        if result is not None:
+            summary = {"files": dg.MetadataValue.md(_files_table(result.files)) if result.files else "unchanged",
+                       "rows_quarantined": result.rows_quarantined,
+                       "identifiers_checked": result.identifiers_checked,
+                       "identifiers_invalid": result.identifiers_invalid}
+        for table in ("crm_records", "crm_identifier_checks", "crm_erasure_requests"):
+            meta = _table_metadata(con, table) if _exists(con, table) else {"dagster/row_count": 0}
+            yield dg.MaterializeResult(asset_key=["raw", table], metadata={**meta, **summary})
+
+
+def _exists(con, table: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
+                            "and table_name = ?", [table]).fetchone()[0])
+
+
+def _files_table(files: list[dict]) -> str:
+    lines = ["| file | CRM | object | encoding | delimiter | rows | quarantined |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {f['file']} | {f['crm']} | {f['object']} | {f['encoding']} | `{f['delimiter']}` | {f['rows']:,} "
+              f"| {f['quarantined']} |" for f in files]
+    return "\n".join(lines)
+
+
+DESCRIPTIONS = {
+    "web_events": "Page views and form actions (intent/web_events/*.jsonl[.gz], *.csv[.gz]), appended file by file.",
+    "email_events": "SendGrid Event Webhook records (intent/email_events/), appended file by file.",
+    "signals": "Business signals from any provider: funding, hiring, job changes, expansion, leadership changes.",
+    "bodacc": "BODACC announcements (annonces commerciales): collective proceedings, deregistrations, capital "
+              "increases, new establishments.",
+}
+
+
+def _feed_asset(name: str) -> dg.AssetsDefinition:
+    @dg.asset(key=["raw", name], group_name="intent", kinds={"duckdb", "python"}, description=DESCRIPTIONS[name],
+              metadata={"landing_folder": FEEDS[name].folder})
+    def _asset(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb: DuckDBResource):
+        settings = load_settings()
+        with duckdb.get_connection() as con:
+            result = land_feed(con, settings.landing_dir, name, force=config.force, log=context.log.info)
+            return dg.MaterializeResult(metadata={**_table_metadata(con, name), **result.as_metadata()})
+
+    return _asset
+
+
+intent_assets = [_feed_asset(name) for name in FEEDS]
+
+
+def _feed_quarantine_check(name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(["raw", name]), name="few_rows_quarantined",
+                    description="Under 1 % of the feed's rows were rejected into quarantine.")
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            loaded = con.execute(f"select count(*) from raw.{name}").fetchone()[0]
+            rejected = con.execute(f"select count(*) from quarantine.{name}").fetchone()[0]
+            by_reason = con.execute(f"select reason, count(*) from quarantine.{name} group by 1 order by 2 desc "
+                                    f"limit 5").fetchall()
+        share = rejected / max(loaded + rejected, 1)
+        return dg.AssetCheckResult(
+            passed=share < 0.01, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rows_quarantined": rejected, "share": round(share, 6),
+                      "top_reasons": "; ".join(f"{r} ({n})" for r, n in by_reason) or "none"},
+        )
+
+    return _check
+
+
+@dg.asset_check(asset=dg.AssetKey(["raw", "crm_records"]), name="few_rows_quarantined",
+                description="Under 1 % of CRM export lines were rejected into quarantine.")
+def crm_quarantine_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        records = con.execute("select count(distinct (source_file, record_number)) from raw.crm_records").fetchone()[0]
+        rejected = con.execute("select count(*) from quarantine.crm_records").fetchone()[0]
+    share = rejected / max(records + rejected, 1)
+    return dg.AssetCheckResult(passed=share < 0.01, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"records": records, "rows_quarantined": rejected, "share": round(share, 6)})
+
+
+intent_checks = [_feed_quarantine_check(name) for name in FEEDS] + [crm_quarantine_check]
