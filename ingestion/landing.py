@@ -215,7 +215,7 @@ def land_file(
             read_path = extracted
         if fmt == "parquet":
             rows_quarantined, extras, missing = _load_parquet(con, path, read_path, spec, loading, log,
-                                                              stored_parquet_dir(temp_dir) / f"{spec.table}-{sha[:16]}.parquet")
+                                                              stored_parquet_dir(con, temp_dir) / f"{spec.table}-{sha[:16]}.parquet")
         else:
             rows_quarantined, extras, missing = _load_csv(con, path, read_path, spec, loading, log)
     finally:
@@ -243,11 +243,11 @@ def land_file(
             )
     except GateError:
         _drop_loading(con, spec)
-        _remove_unused_stored_files(con, stored_parquet_dir(temp_dir), spec.table)
+        _remove_unused_stored_files(con, stored_parquet_dir(con, temp_dir), spec.table)
         raise
 
     _swap_in(con, path, fmt, size, sha, spec, rows, rows_quarantined, previous_rows, extras, missing, started_at)
-    _remove_unused_stored_files(con, stored_parquet_dir(temp_dir), spec.table)
+    _remove_unused_stored_files(con, stored_parquet_dir(con, temp_dir), spec.table)
     duration = time.monotonic() - started
     log(f"landed {rows:,} rows from {path.name} into raw.{spec.table} in {duration:.1f} s "
         f"({rows / max(duration, 1e-9):,.0f} rows/s)")
@@ -263,9 +263,11 @@ def _drop_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> No
         con.execute(f"drop {'view' if kind[0] == 'VIEW' else 'table'} {schema}.{name}")
 
 
-def stored_parquet_dir(temp_dir: Path) -> Path:
-    """Where parquet sources are kept, beside the warehouse: the raw views read them in place."""
-    return temp_dir.parent / "raw_files"
+def stored_parquet_dir(con: duckdb.DuckDBPyConnection, temp_dir: Path) -> Path:
+    """Where parquet sources are kept for the raw views that read them: `<warehouse file>.raw_files/`, one folder per
+    warehouse, so that two warehouses side by side never share (or clean up) each other's files."""
+    path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    return Path(f"{path}.raw_files") if path else temp_dir / "raw_files"
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> bool:

@@ -218,3 +218,16 @@ def test_unsupported_or_missing_files_fail_with_the_path(tmp_path, con):
         _land(con, tmp_path / "StockUniteLegale_utf8.xlsx")
     with pytest.raises(LandingError, match="file not found"):
         _land(con, tmp_path / "StockUniteLegale_utf8.csv")
+
+
+def test_a_parquet_source_is_a_view_and_two_warehouses_keep_their_own_copies(zones, tmp_path):
+    parquet = zones["parquet"] / "sirene" / f"{UL_STEM}.parquet"
+    first, second = (duckdb.connect(str(tmp_path / name)) for name in ("a.duckdb", "b.duckdb"))
+    _land(first, parquet)
+    _land(second, parquet)
+    assert first.execute("select table_type from information_schema.tables where table_name = "
+                         "'sirene_unites_legales'").fetchone() == ("VIEW",)
+    # the second warehouse reloads from CSV (a table now) and drops its copy, not the first one's
+    _land(second, zones["csv"] / "sirene" / f"{UL_STEM}.csv")
+    assert not list((tmp_path / "b.duckdb.raw_files").glob("*.parquet"))
+    assert first.execute("select count(*) from raw.sirene_unites_legales").fetchone() == (580,)

@@ -1,27 +1,10 @@
 -- One row per CRM company record (HubSpot company, Salesforce account) with canonical fields, parsed.
-{% set f = "max(case when canonical_field = '{}' then value end)" %}
 with pivoted as (
-    select
-        crm_source,
-        source_file,
-        record_number,
-        {{ f.format('crm_company_id') }} as crm_company_id,
-        {{ f.format('company_name') }} as company_name,
-        {{ f.format('domain') }} as domain,
-        {{ f.format('website') }} as website,
-        {{ f.format('postal_code') }} as postal_code,
-        {{ f.format('city') }} as city,
-        {{ f.format('employees') }} as employees,
-        {{ f.format('annual_revenue') }} as annual_revenue,
-        {{ f.format('industry') }} as industry,
-        {{ f.format('created_at') }} as created_at,
-        {{ f.format('lifecycle_stage') }} as lifecycle_stage,
-        {{ f.format('siren') }} as siren_raw,
-        {{ f.format('siret') }} as siret_raw,
-        {{ f.format('vat_number') }} as vat_raw
-    from {{ ref('stg_crm__fields') }}
-    where object_type = 'companies'
-    group by crm_source, source_file, record_number
+    {{ crm_records_pivot(['companies'], [
+        'crm_company_id', 'company_name', 'domain', 'website', 'postal_code', 'city',
+        'employees', 'annual_revenue', 'industry', 'created_at', 'lifecycle_stage', 'siren',
+        'siret', 'vat_number'
+    ]) }}
 )
 
 select
@@ -37,9 +20,9 @@ select
     industry,
     {{ parse_date('created_at') }} as created_date,
     lower(lifecycle_stage) as lifecycle_stage,
-    siren_raw,
-    siret_raw,
-    vat_raw,
+    siren as siren_raw,
+    siret as siret_raw,
+    vat_number as vat_raw,
     source_file,
     record_number
 from pivoted

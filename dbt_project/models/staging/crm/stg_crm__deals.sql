@@ -1,23 +1,9 @@
 -- One row per CRM deal: HubSpot deals and Salesforce opportunities, with canonical fields, parsed.
-{% set f = "max(case when canonical_field = '{}' then value end)" %}
 with pivoted as (
-    select
-        crm_source,
-        source_file,
-        record_number,
-        {{ f.format('crm_deal_id') }} as crm_deal_id,
-        {{ f.format('crm_company_id') }} as crm_company_id,
-        {{ f.format('crm_person_id') }} as crm_person_id,
-        {{ f.format('deal_name') }} as deal_name,
-        {{ f.format('deal_stage') }} as deal_stage,
-        {{ f.format('amount') }} as amount,
-        {{ f.format('close_date') }} as close_date,
-        {{ f.format('is_closed') }} as is_closed,
-        {{ f.format('is_won') }} as is_won,
-        {{ f.format('created_at') }} as created_at
-    from {{ ref('stg_crm__fields') }}
-    where object_type = 'deals'
-    group by crm_source, source_file, record_number
+    {{ crm_records_pivot(['deals'], [
+        'crm_deal_id', 'crm_company_id', 'crm_person_id', 'deal_name', 'deal_stage', 'amount',
+        'close_date', 'is_closed', 'is_won', 'created_at'
+    ]) }}
 )
 
 select
