@@ -225,7 +225,7 @@ def test_a_parquet_source_is_a_view_and_two_warehouses_keep_their_own_copies(zon
     first, second = (duckdb.connect(str(tmp_path / name)) for name in ("a.duckdb", "b.duckdb"))
     _land(first, parquet)
     _land(second, parquet)
-    assert first.execute("select table_type from information_schema.tables where table_name = "
+    assert first.execute("select table_type from information_schema.tables where table_schema = 'raw' and table_name = "
                          "'sirene_unites_legales'").fetchone() == ("VIEW",)
     # the second warehouse reloads from CSV (a table now) and drops its copy, not the first one's
     _land(second, zones["csv"] / "sirene" / f"{UL_STEM}.csv")
