@@ -16,11 +16,13 @@ def main() -> int:
     with connect(settings, read_only=True) as con:
         print(f"\nWarehouse {settings.duckdb_path}\n")
         if table_exists(con, "raw", "_load_log"):
+            # feeds append file by file: count their files; registry tables and the CRM are replaced whole
             print(con.sql("""
-                select table_name as "table", file_name as file, rows_loaded as rows, rows_quarantined as quarantined,
-                       finished_at::timestamp(0) as landed_at
-                from raw._load_log qualify row_number() over (partition by table_name order by finished_at desc) = 1
-                order by 1"""))
+                select table_name as "table", count(*) as loads, arg_max(file_name, finished_at) as last_file,
+                       case when table_name in ('web_events', 'email_events', 'signals', 'bodacc')
+                            then sum(rows_loaded) else arg_max(rows_loaded, finished_at) end as rows,
+                       sum(rows_quarantined) as quarantined, max(finished_at)::timestamp(0) as last_landed_at
+                from raw._load_log group by table_name order by 1"""))
         if table_exists(con, "intermediate", "int_companies"):
             print(con.sql("""
                 select count(*) as companies,
