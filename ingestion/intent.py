@@ -150,16 +150,29 @@ def _records_sql(path: Path) -> tuple[str, str]:
                                     rejects_limit = 0))""", "json lines")
 
 
-def _typed_select(feed: Feed) -> str:
+def _source_fields(feed: Feed) -> list[str]:
+    """Fields read from each record: the feed's columns, and SendGrid's `timestamp` behind `occurred_at`."""
+    extra = ["timestamp"] if any("{src:timestamp}" in cast for cast in feed.casts.values()) else []
+    return [c for c in feed.columns if not (c in feed.casts and "{src:timestamp}" in feed.casts[c])] + extra
+
+
+def _typed_select(feed: Feed, from_json: bool) -> str:
+    """Typed columns from each record's text values: `rec->>'$.field'` for a JSON record, the column itself when
+    DuckDB's JSON reader already split the record into text columns."""
+    def text(field: str) -> str:
+        return f"(rec->>'$.{field}')" if from_json else f'"{field}"'
+
     exprs = []
     for column, dtype in feed.columns.items():
-        v = f"(rec->>'$.{column}')"
+        v = text(column)
         if column in feed.casts:
-            expr = feed.casts[column].replace("{src:timestamp}", "(rec->>'$.timestamp')").replace("{v}", v)
-        elif dtype == "VARCHAR":
+            expr = feed.casts[column].replace("{src:timestamp}", text("timestamp")).replace("{v}", v)
+        elif dtype == "VARCHAR" and from_json:
             # nested values (lists, objects) keep their JSON text
             expr = f"case when json_type(rec->'$.{column}') in ('ARRAY', 'OBJECT') " \
                    f"then (rec->'$.{column}')::varchar else nullif({v}, '') end"
+        elif dtype == "VARCHAR":
+            expr = f"nullif({v}, '')"
         elif dtype == "BOOLEAN":
             expr = f"case lower({v}) when 'true' then true when '1' then true when 'false' then false " \
                    f"when '0' then false end"
@@ -206,6 +219,21 @@ def land_feed(con: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str,
     return result
 
 
+def _read_json_lines_fast(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path) -> bool:
+    """DuckDB's JSON reader splits each line into text columns, parsing it once; it refuses a file with a malformed
+    line, which then takes the line-by-line path that quarantines it. Returns whether the fast path worked."""
+    fields = "{" + ", ".join(f"{_q(f)}: 'VARCHAR'" for f in _source_fields(feed)) + "}"
+    try:
+        con.execute(f"""create or replace temp table feed_file as
+            select row_number() over () as line_no, true as is_json, null::varchar as raw_line,
+                   {_typed_select(feed, from_json=False)}
+            from read_json({_q(str(path))}, format = 'newline_delimited', columns = {fields},
+                           maximum_object_size = 16777216)""")
+        return True
+    except duckdb.Error:
+        return False
+
+
 def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha: str, log: Log) -> tuple[int, int]:
     records, how = _records_sql(path)
     con.execute("drop table if exists feed_rejects")
@@ -213,11 +241,15 @@ def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha:
     con.execute("set preserve_insertion_order = true")  # line numbers follow the file
     try:
         with progress(con, f"landing {path.name}", log):
-            con.execute(f"""create or replace temp table feed_file as
-                select line_no, rec, raw_line, {_typed_select(feed)} from ({records})""")
+            if how == "json lines" and _read_json_lines_fast(con, feed, path):
+                how = "json lines (fast path)"
+            else:
+                con.execute(f"""create or replace temp table feed_file as
+                    select line_no, rec is not null as is_json, raw_line, {_typed_select(feed, from_json=True)}
+                    from ({records})""")
     finally:
         con.execute("reset preserve_insertion_order")
-    checks = [f"when rec is null then 'not valid JSON'"] + [
+    checks = [f"when not is_json then 'not valid JSON'"] + [
         f"when \"{c}\" is null then 'missing or unreadable {c}'" for c in feed.required]
     reason = f"case {' '.join(checks)} end"
     cols = ", ".join(f'"{c}"' for c in feed.columns)
@@ -229,7 +261,7 @@ def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha:
         con.execute(f"""insert into raw.{feed.name}
             select {cols}, {_q(path.name)}, {_q(sha)}, line_no from feed_file where {reason} is null""")
         con.execute(f"""insert into quarantine.{feed.name}
-            select {_q(path.name)}, line_no, {reason}, coalesce(raw_line, rec::varchar), now()::timestamp
+            select {_q(path.name)}, line_no, {reason}, raw_line, now()::timestamp
             from feed_file where {reason} is not null""")
         if con.execute("select count(*) from information_schema.tables where table_name = 'feed_rejects'"
                        ).fetchone()[0]:
