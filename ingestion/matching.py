@@ -21,7 +21,7 @@ from ingestion.warehouse import Log, logger
 
 OUTPUT_TABLE = "matching.crm_company_candidates"
 KEEP_ABOVE = 0.05  # candidates below this probability are not worth showing to a reviewer
-TOP_CANDIDATES = 3
+TOP_CANDIDATES = 3  # distinct SIRENs kept per CRM company: enough to show a reviewer, and to see a tie
 
 
 def _settings(prior: float):
@@ -86,17 +86,22 @@ def score_crm_company_candidates(con: duckdb.DuckDBPyConnection, log: Log = logg
                        match_probability, match_weight
                 from {predictions.physical_name}
             ),
-            ranked as (
-                select p.*, row_number() over (partition by company_key
-                                               order by match_weight desc, siret) as candidate_rank
+            best_per_unit as (  -- one candidate per SIREN: its likeliest establishment
+                select p.*, r.siren, r.company_name, r.postal_code, r.is_active,
+                       row_number() over (partition by p.company_key, r.siren
+                                          order by p.match_weight desc, p.siret) as rank_in_unit
                 from pairs p
+                join intermediate.int_registry__match_candidates r on r.siret = p.siret
+            ),
+            ranked as (
+                select *, row_number() over (partition by company_key
+                                             order by match_weight desc, siret) as candidate_rank
+                from best_per_unit where rank_in_unit = 1
             )
-            select k.company_key, r.siren, k.siret, round(k.match_probability, 6), round(k.match_weight, 3),
-                   k.candidate_rank::integer,
-                   r.company_name, r.postal_code, r.is_active
-            from ranked k
-            join intermediate.int_registry__match_candidates r on r.siret = k.siret
-            where k.candidate_rank <= {TOP_CANDIDATES}""")
+            select company_key, siren, siret, round(match_probability, 6), round(match_weight, 3),
+                   candidate_rank::integer, company_name, postal_code, is_active
+            from ranked
+            where candidate_rank <= {TOP_CANDIDATES}""")
     con.execute("begin transaction")
     con.execute(f"drop table if exists {OUTPUT_TABLE}")
     con.execute(f"alter table {OUTPUT_TABLE}__loading rename to crm_company_candidates")

@@ -17,11 +17,11 @@ accepted as (
       and company_key not in (select company_key from exact_matches)
 ),
 
-fuzzy as (
+preferred as (
     -- the likeliest candidate, unless an active unit is nearly as likely (var prefer_active_within_weight, in bits
     -- of evidence): a CRM company is more often the live unit than a ceased homonym
     select
-        company_key, siren, siret, match_probability,
+        *,
         row_number() over (
             partition by company_key
             order by case when registry_is_active
@@ -30,6 +30,21 @@ fuzzy as (
                      match_weight desc, siret
         ) as preference
     from accepted
+),
+
+fuzzy as (
+    -- a homonym just as likely (another SIREN, same activity, within var ambiguity_margin_weight) makes the match a
+    -- coin toss: it goes to review instead
+    select p.company_key, p.siren, p.siret, p.match_probability
+    from preferred as p
+    where p.preference = 1
+      and not exists (
+          select 1 from accepted as other
+          where other.company_key = p.company_key
+            and other.siren <> p.siren
+            and other.registry_is_active = p.registry_is_active
+            and other.match_weight >= p.match_weight - {{ var('ambiguity_margin_weight') }}
+      )
 ),
 
 best_candidate as (
@@ -46,5 +61,5 @@ select
     round(coalesce(e.match_confidence, f.match_probability, b.best_probability, 0), 4) as match_confidence
 from companies as c
 left join exact_matches as e on e.company_key = c.company_key
-left join fuzzy as f on f.company_key = c.company_key and f.preference = 1
+left join fuzzy as f on f.company_key = c.company_key
 left join best_candidate as b on b.company_key = c.company_key
