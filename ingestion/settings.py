@@ -45,7 +45,7 @@ def load_settings() -> Settings:
         publish_dir=_path("LEADS_PUBLISH_DIR", "data/published"),
         as_of=as_of,
         # Bounded memory whatever the file size: DuckDB spills to temp_dir beyond this.
-        duckdb_memory_limit=os.environ.get("LEADS_DUCKDB_MEMORY_LIMIT", "4GB"),
+        duckdb_memory_limit=os.environ.get("LEADS_DUCKDB_MEMORY_LIMIT") or "4GB",
         duckdb_threads=int(threads) if threads else None,
         insee_api_key=os.environ.get("INSEE_API_KEY") or None,
     )
