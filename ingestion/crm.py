@@ -11,7 +11,6 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
-import io
 import re
 import time
 import unicodedata
@@ -23,9 +22,9 @@ from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 from stdnum.fr import tva as stdnum_tva
 
-from ingestion.landing import LOAD_LOG_DDL, LandingError
+from ingestion.landing import LOAD_LOG_DDL, LandingError, read_csv_header
 from ingestion.settings import REPO_ROOT
-from ingestion.warehouse import Log, logger, table_exists
+from ingestion.warehouse import Log, logger
 
 MAPPING_SEED = REPO_ROOT / "dbt_project" / "seeds" / "crm" / "crm_field_mapping.csv"
 ERASURE_FILE = "erasure_requests.csv"
@@ -95,22 +94,10 @@ def detect_encoding(path: Path) -> str:
     return "utf-8"
 
 
-def _header_and_delimiter(path: Path, encoding: str) -> tuple[list[str], str]:
-    with path.open("r", encoding=encoding, newline="") as fh:
-        first = fh.readline()
-    if not first.strip():
-        raise LandingError(f"{path}: the file is empty (no header line)")
-    # count delimiters outside quotes
-    unquoted = re.sub(r'"[^"]*"', "", first)
-    delimiter = ";" if unquoted.count(";") > unquoted.count(",") else ","
-    header = next(csv.reader(io.StringIO(first), delimiter=delimiter))
-    return [h.strip() for h in header], delimiter
-
-
 def recognise(path: Path) -> CrmFile:
     """Tell the CRM and the object from the file name and its headers; fail naming the file when it is neither."""
     encoding = detect_encoding(path)
-    header, delimiter = _header_and_delimiter(path, encoding)
+    header, delimiter = read_csv_header(path, encoding=encoding)
     keys = {normalize_header(h) for h in header}
     if keys & HUBSPOT_ID_HEADERS:
         crm_source = "hubspot"

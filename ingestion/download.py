@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import requests
 
+from ingestion.landing import file_sha256
 from ingestion.settings import load_settings
 from ingestion.sources import SIRENE_RESOURCE_IDS
 from ingestion.warehouse import Log, logger
@@ -62,14 +62,6 @@ def _read_meta(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(8 * CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _retry_after(response: requests.Response, default: float) -> float:
@@ -209,7 +201,7 @@ def download(
         )
 
     _check_content(part, dest.name)
-    sha = _sha256(part)
+    sha = file_sha256(part)
     if expected_sha256 and sha != expected_sha256.lower():
         part.unlink()
         raise DownloadError(f"{url}: SHA-256 {sha} differs from the expected {expected_sha256}; file discarded")

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -121,15 +122,17 @@ def _unzip_single_csv(path: Path, temp_dir: Path, log: Log) -> Path:
         ) from exc
 
 
-def _read_csv_header(path: Path, delimiter: str | None) -> tuple[list[str], str]:
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+def read_csv_header(path: Path, delimiter: str | None = None, encoding: str = "utf-8-sig") -> tuple[list[str], str]:
+    """The header line's column names and its delimiter (given, or the commonest of , ; tab | outside quotes)."""
+    with path.open("r", encoding=encoding, newline="") as fh:
         first = fh.readline()
     if not first.strip():
         raise LandingError(f"{path}: the file is empty (no header line)")
     if delimiter is None:
-        delimiter = max([",", ";", "\t", "|"], key=first.count)
+        unquoted = re.sub(r'"[^"]*"', "", first)
+        delimiter = max([",", ";", "\t", "|"], key=unquoted.count)
     header = next(csv.reader(io.StringIO(first), delimiter=delimiter))
-    return [h.strip() for h in header], delimiter
+    return [h.replace("\ufeff", "").strip() for h in header], delimiter
 
 
 def _match_columns(path: Path, header: list[str], spec: TableSpec) -> tuple[dict[str, str], list[str], list[str]]:
@@ -290,7 +293,7 @@ def _select_list(spec: TableSpec, mapping: dict[str, str]) -> list[str]:
 
 
 def _load_csv(con, path: Path, read_path: Path, spec: TableSpec, loading: str, log: Log):
-    header, delimiter = _read_csv_header(read_path, spec.delimiter)
+    header, delimiter = read_csv_header(read_path, spec.delimiter)
     mapping, extras, missing = _match_columns(path, header, spec)
     types = {name: (spec.columns[mapping[name]] if name in mapping else "VARCHAR") for name in header}
     if len(set(header)) != len(header):

@@ -3,7 +3,6 @@ every test that only reads them."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path

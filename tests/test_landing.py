@@ -3,8 +3,6 @@ loaded lost or half-replaced."""
 
 from __future__ import annotations
 
-import shutil
-import zipfile
 from pathlib import Path
 
 import duckdb

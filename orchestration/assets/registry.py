@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 from ingestion.land import land_source
 from ingestion.settings import load_settings
 from ingestion.sources import SOURCES
+from ingestion.warehouse import table_exists
 
 
 class LandingConfig(dg.Config):
@@ -65,13 +66,10 @@ def _quarantine_check(name: str) -> dg.AssetChecksDefinition:
                     description="Under 0.1 % of the last load's rows were rejected into quarantine.")
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
-            con.execute("create schema if not exists raw")
             last = con.execute(
                 "select rows_loaded, rows_quarantined, file_name from raw._load_log where table_name = ? "
                 "order by finished_at desc limit 1", [spec.table]
-            ).fetchone() if con.execute(
-                "select count(*) from information_schema.tables where table_schema='raw' and table_name='_load_log'"
-            ).fetchone()[0] else None
+            ).fetchone() if table_exists(con, "raw", "_load_log") else None
         if last is None:
             return dg.AssetCheckResult(passed=True, metadata={"note": "nothing landed yet"})
         loaded, quarantined, file_name = last
