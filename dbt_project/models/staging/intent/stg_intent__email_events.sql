@@ -7,7 +7,7 @@ with events as (
 
 select
     sg_event_id,
-    email,
+    lower(trim(email)) as email,
     occurred_at,
     event,
     coalesce(sg_machine_open, false) as is_machine_open,

@@ -1,0 +1,54 @@
+{#- Helpers of the scoring models. DuckDB is the reference engine; other engines get the portable form. -#}
+
+{#- Whole days from a timestamp's (UTC) date to the as-of date: 0 on the as-of date itself. -#}
+{% macro age_in_days(timestamp_column) -%}
+    {{ dbt.datediff("cast(" ~ timestamp_column ~ " as date)", as_of_date(), 'day') }}
+{%- endmacro %}
+
+{#- Points halved every `half_life_days` of age, rounded to 4 decimals and summed as decimals, so that sums do not
+    depend on the order the engine adds rows in (byte-identical reruns). -#}
+{% macro decayed_points(points, age_days, half_life_days) -%}
+    cast(round({{ points }} * power(0.5, cast({{ age_days }} as double) / {{ half_life_days }}), 4) as decimal(18, 4))
+{%- endmacro %}
+
+{#- True when `value` matches the regular expression `pattern`. -#}
+{% macro regex_matches(value, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches')(value, pattern)) }}
+{%- endmacro %}
+{% macro default__regex_matches(value, pattern) -%}
+    regexp_like({{ value }}, {{ pattern }})
+{%- endmacro %}
+{% macro duckdb__regex_matches(value, pattern) -%}
+    regexp_matches({{ value }}, {{ pattern }})
+{%- endmacro %}
+{% macro spark__regex_matches(value, pattern) -%}
+    ({{ value }} rlike {{ pattern }})
+{%- endmacro %}
+
+{#- A job title or status as patterns see it: lower case, no accents, punctuation turned into single spaces. -#}
+{% macro normalize_words(column) -%}
+    {{ return(adapter.dispatch('normalize_words')(column)) }}
+{%- endmacro %}
+{% macro default__normalize_words(column) -%}
+    trim(regexp_replace(lower(translate({{ column }}, 'ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸàâäçéèêëîïôöùûüÿ', 'AAACEEEEIIOOUUUYaaaceeeeiioouuuy')), '[^a-z0-9]+', ' '))
+{%- endmacro %}
+{% macro duckdb__normalize_words(column) -%}
+    trim(regexp_replace(lower(strip_accents({{ column }})), '[^a-z0-9]+', ' ', 'g'))
+{%- endmacro %}
+
+{#- Points as a salesperson reads them in score_reasons: "+12" or "+7.5". -#}
+{% macro format_points(points) -%}
+    '+' || case when round({{ points }}, 1) = round({{ points }}, 0)
+                then cast(cast(round({{ points }}, 0) as integer) as {{ dbt.type_string() }})
+                else cast(cast(round({{ points }}, 1) as decimal(10, 1)) as {{ dbt.type_string() }}) end
+{%- endmacro %}
+
+{#- A weighted mean of scores, the weights from a dict var ({fit: 0.35, ...}), rounded to a whole score 0–100. -#}
+{% macro weighted_score(weights_var, columns) -%}
+    {%- set weights = var(weights_var) -%}
+    cast(round(
+        {%- for name, column in columns.items() %}
+        {{ weights[name] }} * coalesce({{ column }}, 0){{ ' +' if not loop.last }}
+        {%- endfor %}
+    , 0) as integer)
+{%- endmacro %}

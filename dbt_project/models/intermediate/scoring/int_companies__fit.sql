@@ -1,0 +1,51 @@
+-- Firmographic fit of every registry company against the ideal customer profile (seeds/scoring/icp_*): points for
+-- sector, size, revenue and geography, each with the words of the rule that gave them, and the fit score (0–100).
+-- The whole registry, because the net-new target accounts are chosen from it.
+with companies as (
+    select siren, naf_code, naf_division_code, naf_section_code, headcount_band, revenue_eur, departement, region
+    from {{ ref('int_companies') }}
+),
+
+naf as (
+    select * from {{ ref('icp_naf') }}
+),
+
+geography as (
+    select * from {{ ref('icp_geography') }}
+),
+
+-- only companies with a known revenue can be in a range: an inner range join on them, then an equality join back
+revenue_points as (
+    select c.siren, r.points, r.reason
+    from companies as c
+    join {{ ref('icp_revenue_ranges') }} as r
+        on c.revenue_eur >= r.min_revenue_eur
+       and c.revenue_eur < coalesce(r.max_revenue_eur, 1e18)
+),
+
+points as (
+    select
+        c.siren,
+        -- the most specific level listed wins: sous-classe, then division, then section
+        coalesce(ns.points, nd.points, nx.points, 0) as sector_points,
+        coalesce(ns.reason, nd.reason, nx.reason) as sector_reason,
+        coalesce(hb.points, 0) as headcount_points,
+        hb.reason as headcount_reason,
+        coalesce(rp.points, 0) as revenue_points,
+        rp.reason as revenue_reason,
+        coalesce(gd.points, gr.points, 0) as geography_points,
+        coalesce(gd.reason, gr.reason) as geography_reason
+    from companies as c
+    left join naf as ns on ns.naf_level = 'sous_classe' and ns.naf_code = c.naf_code
+    left join naf as nd on nd.naf_level = 'division' and nd.naf_code = c.naf_division_code
+    left join naf as nx on nx.naf_level = 'section' and nx.naf_code = c.naf_section_code
+    left join {{ ref('icp_headcount_bands') }} as hb on hb.headcount_band = c.headcount_band
+    left join revenue_points as rp on rp.siren = c.siren
+    left join geography as gd on gd.geo_level = 'departement' and gd.geo_code = c.departement
+    left join geography as gr on gr.geo_level = 'region' and gr.geo_code = c.region
+)
+
+select
+    *,
+    cast(least(100, sector_points + headcount_points + revenue_points + geography_points) as integer) as fit_score
+from points

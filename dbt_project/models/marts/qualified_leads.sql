@@ -1,0 +1,84 @@
+-- One row per CRM person: who they are, the registry company they belong to, the three scores and the lead score,
+-- BANT, the status with the reasons a salesperson reads, whether they may be contacted, and when they first became
+-- MQL and SQL. The table sales and BI tools read.
+with leads as (
+    select * from {{ ref('int_leads__qualification') }}
+),
+
+reasons_by_component as (
+    select
+        lead_id,
+        component,
+        {{ dbt.listagg("reason || ' (' || " ~ format_points('points') ~ " || ')'", "'; '",
+                       "order by points desc, rule") }} as rules
+    from {{ ref('int_leads__score_reasons') }}
+    group by lead_id, component
+),
+
+reasons as (
+    select
+        lead_id,
+        max(case when component = 'fit' then rules end) as fit_rules,
+        max(case when component = 'engagement' then rules end) as engagement_rules,
+        max(case when component = 'intent' then rules end) as intent_rules
+    from reasons_by_component
+    group by lead_id
+),
+
+milestones as (
+    select
+        lead_id,
+        min(case when status in ('mql', 'sql') then changed_on end) as mql_at,
+        min(case when status = 'sql' then changed_on end) as sql_at
+    from {{ ref('lead_status_history') }}
+    group by lead_id
+)
+
+select
+    l.lead_id,
+    l.crm_source,
+    l.person_type,
+    l.email,
+    l.first_name,
+    l.last_name,
+    l.job_title,
+    l.company_name_in_crm as company_name,
+    l.registered_name,
+    l.siren,
+    l.siret,
+    l.match_method,
+    l.match_confidence,
+    l.naf_code,
+    l.naf_label,
+    l.headcount_band,
+    l.headcount_band_label,
+    l.revenue_eur,
+    l.departement,
+    l.region,
+    l.region_name,
+    l.fit_score,
+    l.engagement_score,
+    l.intent_score,
+    l.lead_score,
+    l.status,
+    l.sql_source,
+    l.bant_budget,
+    l.bant_authority,
+    l.bant_need,
+    l.bant_timing,
+    'Fit ' || cast(l.fit_score as {{ dbt.type_string() }}) || ': ' || coalesce(r.fit_rules, 'no ICP rule matched')
+        || ' | Engagement ' || cast(l.engagement_score as {{ dbt.type_string() }}) || ': '
+        || coalesce(r.engagement_rules, 'no activity in the last {{ var("scoring_window_days") }} days')
+        || ' | Intent ' || cast(l.intent_score as {{ dbt.type_string() }}) || ': '
+        || coalesce(r.intent_rules, 'no recent signal')
+        || ' | ' || l.status_reason as score_reasons,
+    l.status_reason,
+    l.contactable,
+    l.not_contactable_reason,
+    l.last_activity_at,
+    m.mql_at,
+    m.sql_at,
+    {{ as_of_date() }} as as_of
+from leads as l
+left join reasons as r on r.lead_id = l.lead_id
+left join milestones as m on m.lead_id = l.lead_id
