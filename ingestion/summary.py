@@ -1,9 +1,11 @@
-"""Print what the warehouse holds after a run: each landed table with its file, and the company registry."""
+"""Print what the warehouse holds after a run: each landed table with its file, the company registry, and the
+qualification: status counts, the best leads with their reasons, the top net-new target accounts."""
 
 from __future__ import annotations
 
 import sys
 
+from ingestion import reporting
 from ingestion.settings import load_settings
 from ingestion.warehouse import connect, table_exists
 
@@ -45,7 +47,34 @@ def main() -> int:
                        count(*) filter (where is_known_person) as of_known_people,
                        count(domain_siren) as tied_to_a_company_by_domain
                 from intermediate.int_intent__web_events"""))
+        if table_exists(con, "marts", "qualified_leads"):
+            print_qualification(con)
     return 0
+
+
+def print_qualification(con) -> None:
+    as_of = con.execute("select max(as_of) from marts.qualified_leads").fetchone()[0]
+    counts = reporting.status_counts(con)
+    print(f"Qualified leads as of {as_of}: {sum(counts.values())} people")
+    for status, count in counts.items():
+        print(f"  {status:<13}{count:>8}")
+    contactable = con.execute("select count(*) filter (where contactable) from marts.qualified_leads").fetchone()[0]
+    print(f"  {'contactable':<13}{contactable:>8}\n")
+    print("Top leads (not disqualified, highest lead score first):")
+    for rank, row in enumerate(reporting.top_leads(con), start=1):
+        lead = dict(zip(reporting.TOP_LEAD_COLUMNS, row))
+        print(f"{rank:>3}. {lead['name']} — {lead['company']} [{lead['lead_id']}] {lead['status'].upper()} "
+              f"lead score {lead['lead_score']} (fit {lead['fit']}, engagement {lead['engagement']}, "
+              f"intent {lead['intent']}){'' if lead['contactable'] else ' — not contactable'}")
+        for part in lead["score_reasons"].split(" | "):
+            print(f"       {part}")
+    if table_exists(con, "marts", "target_accounts"):
+        total = con.execute("select count(*) from marts.target_accounts").fetchone()[0]
+        print(f"\nNet-new target accounts (registry, not in the CRM): {total}; the first five:")
+        for row in reporting.top_targets(con, limit=5):
+            target = dict(zip(reporting.TOP_TARGET_COLUMNS, row))
+            print(f"{target['rank']:>3}. {target['company']} ({target['siren']}), {target['naf']}, "
+                  f"{target['headcount']}, {target['région']} — target score {target['target_score']}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 """Resources declared once: the DuckDB warehouse and the dbt CLI, both on LEADS_DUCKDB_PATH."""
 
+import shutil
+import sys
+from pathlib import Path
+
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
@@ -18,5 +22,7 @@ if not dbt_project.manifest_path.exists():
 def build_resources(settings: Settings) -> dict:
     return {
         "duckdb": DuckDBResource(database=str(settings.duckdb_path), connection_config=connection_config(settings)),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        # the dbt installed beside this Python, also when the virtualenv is not activated
+        "dbt": DbtCliResource(project_dir=dbt_project,
+                              dbt_executable=shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")),
     }

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'qualified_leads'}}}) }}
 -- A salesperson must be able to see why a score is not zero: every lead with fit, engagement or intent points has at
 -- least one reason with points for that component.
 with reasons as (

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'target_accounts'}}}) }}
 -- The prospecting list never offers a unit INSEE hides ([ND], statutDiffusion P), a ceased one, or one already in the
 -- CRM.
 select t.siren

@@ -2,17 +2,21 @@
 
 The project runs in two steps around the probabilistic matching tier (a Python asset, Splink): everything that does
 not depend on its output first, then `source:matching+`. Dagster orders the three steps from their dependencies.
+The marts' materialisations carry status counts, score distribution and top leads as metadata.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_duckdb import DuckDBResource
 
+from ingestion.reporting import mart_report
 from orchestration.resources import dbt_project
 
 AFTER_MATCHING = "source:matching+"
+REPORTED_MARTS = {"qualified_leads", "account_scores", "target_accounts", "lead_status_history"}
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -34,10 +38,57 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from dbt.cli(["build"], context=context).stream()
 
 
+def _reported_mart(context: dg.AssetExecutionContext, event: Any) -> str | None:
+    if isinstance(event, dg.Output):
+        key = context.asset_key_for_output(event.output_name)
+    else:
+        key = getattr(event, "asset_key", None)
+    return key.path[-1] if key is not None and key.path[-1] in REPORTED_MARTS else None
+
+
+def _metadata_value(name: str, value: Any) -> Any:
+    if name.endswith("_table"):
+        return dg.MetadataValue.md(value)
+    return dg.MetadataValue.json(value) if isinstance(value, dict) else value
+
+
+def _with_reports(context: dg.AssetExecutionContext, duckdb: DuckDBResource, held: list) -> Iterator[Any]:
+    """The held mart events, their materialisations enriched with the mart's report (dbt has exited: the warehouse
+    can be read)."""
+    reports: dict[str, dict] = {}
+    with duckdb.get_connection() as con:
+        for event in held:
+            mart = _reported_mart(context, event)
+            if isinstance(event, dg.Output):
+                try:
+                    reports[mart] = mart_report(con, mart)
+                except Exception as error:  # a report must never hide a successful build
+                    context.log.warning(f"could not summarise marts.{mart}: {error}")
+                    reports[mart] = {}
+                extra = {name.removesuffix("_table"): _metadata_value(name, value)
+                         for name, value in reports[mart].items()}
+                event = event.with_metadata({**event.metadata, **extra})
+                if mart == "qualified_leads" and "status_counts" in reports[mart]:
+                    context.log.info(f"lead statuses: {reports[mart]['status_counts']}")
+            yield event
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
             select=AFTER_MATCHING, name="dbt_models_after_matching")
-def dbt_models_after_matching(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+def dbt_models_after_matching(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+    # dbt holds the DuckDB file while it runs: the marts' events are held back and reported once it has exited.
+    held, failure = [], None
+    try:
+        for event in dbt.cli(["build"], context=context).stream():
+            if _reported_mart(context, event):
+                held.append(event)
+            else:
+                yield event
+    except Exception as error:  # still record what dbt built before failing
+        failure = error
+    yield from _with_reports(context, duckdb, held)
+    if failure is not None:
+        raise failure
 
 
 dbt_asset_defs = [dbt_models, dbt_models_after_matching]
