@@ -11,7 +11,7 @@ endif
 SCALE ?= 0.001
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install sample materialize summary run test dev validate bench bench-matching clean
+.PHONY: help install sample materialize summary run test dev validate bench bench-matching bench-scoring clean
 
 help:
 	@echo "make run       install, generate the sample landing zone, materialise every asset, print a summary"
@@ -19,6 +19,7 @@ help:
 	@echo "make dev       open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make bench     national-scale benchmark of the registry (long; never in CI)"
 	@echo "make bench-matching  national-scale CRM, intent and matching benchmark (long; never in CI)"
+	@echo "make bench-scoring   national-scale scoring of 1 M leads (after bench-matching; never in CI)"
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -50,6 +51,9 @@ bench: install
 
 bench-matching: install
 	$(UV) run python -m bench.crm_matching
+
+bench-scoring: install
+	$(UV) run python -m bench.scoring
 
 clean:
 	rm -rf data/landing data/warehouse.duckdb* data/tmp data/published dbt_project/target
