@@ -33,7 +33,8 @@ def warehouse(sample_zone, tmp_path_factory):
     import dagster as dg
 
     db = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
-    env = {"LEADS_LANDING_DIR": str(sample_zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26"}
+    env = {"LEADS_LANDING_DIR": str(sample_zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26",
+           "LEADS_PUBLISH_DIR": str(db.parent / "published")}
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
@@ -43,7 +44,7 @@ def warehouse(sample_zone, tmp_path_factory):
 
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=build_resources(load_settings()),
                                 raise_on_error=False)
-    return {"path": db, "result": result, "zone": sample_zone}
+    return {"path": db, "result": result, "zone": sample_zone, "published": db.parent / "published"}
 
 
 @pytest.fixture
