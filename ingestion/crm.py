@@ -22,6 +22,7 @@ from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 from stdnum.fr import tva as stdnum_tva
 
+from ingestion.erasure import apply_erasure_requests, erase_crm_records
 from ingestion.landing import LOAD_LOG_DDL, LandingError, read_csv_header
 from ingestion.settings import REPO_ROOT
 from ingestion.warehouse import Log, logger
@@ -228,15 +229,19 @@ def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, f
 
     con.execute("reset preserve_insertion_order")
     _check_identifiers(con, result)
+    # Erasure requests accumulate: a line removed from the file later does not bring anyone back.
     erasure = crm_dir / ERASURE_FILE
-    if erasure.is_file():
-        con.execute(f"""create table raw.crm_erasure_requests__loading as
-            select lower(trim(email)) as email, try_cast(requested_at as date) as requested_at,
-                   '{ERASURE_FILE}' as source_file
-            from read_csv('{erasure}', header = true, all_varchar = true)""")
-        result.erasure_requests = con.execute("select count(*) from raw.crm_erasure_requests__loading").fetchone()[0]
-    else:
-        con.execute("create table raw.crm_erasure_requests__loading as select * from raw.crm_erasure_requests limit 0")
+    new_requests = (f"""select lower(trim(email)), try_cast(requested_at as date), '{ERASURE_FILE}'
+                        from read_csv('{erasure}', header = true, all_varchar = true)""" if erasure.is_file()
+                    else "select * from raw.crm_erasure_requests limit 0")
+    con.execute(f"""create table raw.crm_erasure_requests__loading as
+        select email, min(requested_at) as requested_at, min(source_file) as source_file
+        from (select * from raw.crm_erasure_requests union all {new_requests}) as requests
+        where email is not null and email <> ''
+        group by email""")
+    result.erasure_requests = con.execute("select count(*) from raw.crm_erasure_requests__loading").fetchone()[0]
+    # erased people never reach raw.crm_records, not even for the moment between the swap and the erasure below
+    erase_crm_records(con, "raw.crm_records__loading", "raw.crm_erasure_requests__loading")
 
     total_rows = sum(result.rows_by_object.values())
     con.execute("begin transaction")
@@ -254,6 +259,7 @@ def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, f
     except BaseException:
         con.execute("rollback")
         raise
+    apply_erasure_requests(con, log)
     result.duration_s = time.monotonic() - started
     log(f"landed {total_rows:,} CRM records from {len(files)} file(s) in {result.duration_s:.1f} s")
     return result

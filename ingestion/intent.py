@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.erasure import apply_erasure_requests
 from ingestion.landing import LOAD_LOG_DDL, LandingError
 from ingestion.warehouse import Log, logger, progress
 
@@ -208,6 +209,8 @@ def land_feed(con: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str,
         result.files_landed.append(path.name)
         result.rows_loaded += loaded
         result.rows_quarantined += quarantined
+    if result.files_landed:  # a re-sent file must not bring an erased person back
+        apply_erasure_requests(con, log)
     result.total_rows = con.execute(f"select count(*) from raw.{feed.name}").fetchone()[0]
     result.duration_s = time.monotonic() - started
     log(f"{feed.name}: {len(result.files_landed)} file(s) landed ({result.rows_loaded:,} rows, "

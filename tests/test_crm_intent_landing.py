@@ -34,7 +34,8 @@ def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 def test_every_generated_export_is_recognised(sample_zone):
     flavours = {p.name: (f.crm_source, f.object_type, f.encoding, f.delimiter)
-                for p in sorted((sample_zone / "crm").glob("*.csv")) for f in [recognise(p)]}
+                for p in sorted((sample_zone / "crm").glob("*.csv")) if p.name != "erasure_requests.csv"
+                for f in [recognise(p)]}
     assert flavours == {
         "companies.csv": ("hubspot", "companies", "utf-8", ","),
         "contacts.csv": ("hubspot", "contacts", "cp1252", ";"),

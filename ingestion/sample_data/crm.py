@@ -280,6 +280,11 @@ def write_crm(con: duckdb.DuckDBPyConnection, out_dir: Path, log: Log) -> list[P
             select 1 from gen_crm_people p where p.k = d.k and p.is_sf_lead)
         order by d""", crm / "Opportunity.csv"))
 
+    # a few people asked to be forgotten (GDPR article 17): the pipeline must remove them everywhere
+    written.append(write_csv_table(con, """
+        select email, strftime(getvariable('as_of') - (5 + p % 20)::int, '%Y-%m-%d') as requested_at
+        from gen_crm_people where email is not null and p % 400 = 11 order by p""", crm / "erasure_requests.csv"))
+
     truth = out_dir / "_truth"
     truth.mkdir(exist_ok=True)
     # Salesforce leads carry their own company (no account yet): their truth is keyed by the lead id.

@@ -1,0 +1,113 @@
+"""Erasure requests: a person who asks to be forgotten disappears from every table — raw, quarantine, models, marts,
+the status log and the publication — on the next run, and stays gone when the same files are landed again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.erasure import apply_erasure_requests
+
+
+def _tables_mentioning(con: duckdb.DuckDBPyConnection, needle: str, catalog: str) -> list[str]:
+    """Every table and column (text) of a database where `needle` occurs, case-insensitively."""
+    columns = con.execute("""
+        select table_schema, table_name, column_name from information_schema.columns
+        where table_catalog = ? and data_type = 'VARCHAR'""", [catalog]).fetchall()
+    return [f"{schema}.{table}.{column}" for schema, table, column in columns
+            if con.execute(f'select count(*) from {catalog}."{schema}"."{table}" where contains(lower("{column}"), ?)',
+                           [needle]).fetchone()[0]]
+
+
+def test_erasure_removes_the_person_their_visitor_id_and_quarantined_lines():
+    con = duckdb.connect()
+    con.execute("create schema raw; create schema quarantine")
+    con.execute("create table raw.crm_erasure_requests as select 'anne@x.fr' as email, date '2026-11-20' as requested_at")
+    con.execute("""create table raw.crm_records as select * from (values
+        ('hubspot', 'contacts', 'contacts.csv', 1, 'Email', 'Anne@X.fr'), ('hubspot', 'contacts', 'contacts.csv', 1,
+         'First Name', 'Anne'), ('hubspot', 'contacts', 'contacts.csv', 2, 'Email', 'paul@y.fr'))
+        t(crm_source, object_type, source_file, record_number, header, value)""")
+    con.execute("""create table raw.web_events as select * from (values
+        ('e1', 'v1', null), ('e2', 'v1', 'anne@x.fr'), ('e3', 'v2', null), ('e4', null, 'ANNE@x.fr'))
+        t(event_id, visitor_id, email)""")
+    con.execute("create table raw.email_events as select 'anne@x.fr' as email union all select 'paul@y.fr'")
+    con.execute("create table raw.signals as select 'anne@x.fr' as person_email union all select null")
+    con.execute("""create table quarantine.web_events as select * from (values
+        ('{"email": "anne@x.fr", "occurred_at": "yesterday"}'), ('{"email": "paul@y.fr"}')) t(raw_line)""")
+    deleted = apply_erasure_requests(con, log=lambda _: None)
+    assert deleted["raw.crm_records"] == 2 and deleted["raw.web_events"] == 3
+    assert con.execute("select event_id from raw.web_events").fetchall() == [("e3",)], "anonymous visits of v1 too"
+    assert con.execute("select count(*) from raw.email_events").fetchone()[0] == 1
+    assert con.execute("select count(*) from raw.signals").fetchone()[0] == 1
+    assert con.execute("select raw_line from quarantine.web_events").fetchall() == [('{"email": "paul@y.fr"}',)]
+
+
+@pytest.fixture(scope="module")
+def erased_run(warehouse, tmp_path_factory):
+    """The day after the shared run: one more person asks to be forgotten; everything is materialised again."""
+    import dagster as dg
+
+    with duckdb.connect(str(warehouse["path"]), read_only=True) as con:
+        # someone with behaviour, a status and a published row
+        email, lead_id = con.execute("""
+            select q.email, q.lead_id from marts.qualified_leads q
+            where q.engagement_score > 20 and q.email not in (select email from raw.crm_erasure_requests)
+            order by q.lead_id limit 1""").fetchone()
+    work = tmp_path_factory.mktemp("erasure")
+    zone, db, published = work / "landing", work / "warehouse.duckdb", work / "published"
+    shutil.copytree(warehouse["zone"], zone)
+    shutil.copy(warehouse["path"], db)
+    shutil.copytree(warehouse["published"], published)
+    with (zone / "crm" / "erasure_requests.csv").open("a") as requests:
+        requests.write(f"{email.upper()},2026-11-26\n")
+    env = {"LEADS_LANDING_DIR": str(zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26",
+           "LEADS_PUBLISH_DIR": str(published)}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        from ingestion.settings import load_settings
+        from orchestration.definitions import ALL_ASSETS, ALL_CHECKS
+        from orchestration.resources import build_resources
+
+        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=build_resources(load_settings()))
+    return {"email": email, "lead_id": lead_id, "db": db, "published": published, "zone": zone,
+            "before": warehouse["path"], "result": result}
+
+
+def test_the_person_was_everywhere_before_the_request(erased_run):
+    with duckdb.connect(str(erased_run["before"]), read_only=True) as con:
+        found = _tables_mentioning(con, erased_run["email"], "warehouse")
+    assert {"raw.crm_records.value", "raw.web_events.email", "marts.qualified_leads.email"} <= set(found)
+
+
+def test_an_erased_person_is_gone_from_every_table_on_the_next_run(erased_run):
+    assert erased_run["result"].success
+    email, lead_id = erased_run["email"], erased_run["lead_id"]
+    with duckdb.connect(str(erased_run["db"]), read_only=True) as con:
+        found = _tables_mentioning(con, email, "warehouse")
+        # the request list itself is kept: it is what keeps the person out of the next exports
+        assert set(found) == {"raw.crm_erasure_requests.email", "staging.stg_crm__erasure_requests.email"}
+        assert _tables_mentioning(con, lead_id.lower(), "warehouse") == []
+        assert con.execute("select count(*) from intermediate.int_leads__status_changes where lead_id = ?",
+                           [lead_id]).fetchone()[0] == 0
+
+
+def test_an_erased_person_is_gone_from_the_publication(erased_run):
+    email = erased_run["email"]
+    with duckdb.connect(str(erased_run["published"] / "leads.duckdb"), read_only=True) as con:
+        assert _tables_mentioning(con, email, "leads") == []
+        for parquet in Path(erased_run["published"], "parquet").glob("*.parquet"):
+            assert con.execute(f"select count(*) from read_parquet('{parquet}') t where contains(lower(t::varchar), ?)",
+                               [email]).fetchone()[0] == 0
+
+
+def test_a_re_sent_feed_file_does_not_bring_the_person_back(erased_run):
+    from ingestion.intent import land_feed
+
+    with duckdb.connect(str(erased_run["db"])) as con:
+        land_feed(con, erased_run["zone"], "web_events", force=True, log=lambda _: None)
+        assert set(_tables_mentioning(con, erased_run["email"], "warehouse")) == {
+            "raw.crm_erasure_requests.email", "staging.stg_crm__erasure_requests.email"}
