@@ -3,6 +3,7 @@
 import dagster as dg
 
 from ingestion.settings import load_settings
+from orchestration import automation
 from orchestration.assets.crm_intent import crm_exports, intent_assets, intent_checks
 from orchestration.assets.dbt import dbt_asset_defs
 from orchestration.assets.matching import crm_company_candidates, matching_checks
@@ -17,7 +18,9 @@ ALL_CHECKS = [*registry_checks, *intent_checks, *matching_checks]
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,
-    jobs=[download_sirene_stock_job],
+    jobs=[download_sirene_stock_job, *automation.jobs],
+    schedules=automation.schedules,
+    sensors=automation.sensors,
     resources=build_resources(load_settings()),
     # One DuckDB file takes one writing process at a time: steps run one after another in the run's process.
     executor=dg.in_process_executor,

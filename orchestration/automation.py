@@ -1,0 +1,91 @@
+"""When things run by themselves, all visible and switchable in the Dagster UI (Automation):
+
+- `landing_zone_sensor`: a new or changed file in the landing zone (path, size and SHA-256; the same file never
+  triggers twice) starts a run of its landing asset and everything downstream, up to the publication.
+- `daily_refresh_schedule`: every day at 06:00 Europe/Paris, everything: unchanged files are skipped by their hash in
+  seconds, the models and scores are rebuilt for the new as-of date (windows and decay move with the date even when no
+  file changed), and the marts are published.
+- `monthly_sirene_stock_schedule`: on the 2nd of each month at 03:00 Europe/Paris, downloads the new SIRENE stock
+  (INSEE publishes it on the 1st); the sensor then lands it.
+
+The sensor and the daily schedule run as soon as `dagster-daemon` does; the monthly download starts stopped, since it
+needs access to data.gouv.fr. Each can be switched on or off in the UI.
+"""
+
+import json
+
+import dagster as dg
+
+from ingestion.landing_zone import scan_landing_zone
+from ingestion.settings import load_settings
+from orchestration.jobs import download_sirene_stock_job
+
+# Landing assets of each source of the landing zone (ingestion.landing_zone.SOURCE_PATTERNS).
+LANDING_ASSETS = {
+    "sirene_unites_legales": [["raw", "sirene_unites_legales"]],
+    "sirene_etablissements": [["raw", "sirene_etablissements"]],
+    "inpi_ratios": [["raw", "inpi_ratios"]],
+    # the CRM exports land as one snapshot: the three tables go together
+    "crm": [["raw", "crm_records"], ["raw", "crm_erasure_requests"], ["raw", "crm_identifier_checks"]],
+    "web_events": [["raw", "web_events"]],
+    "email_events": [["raw", "email_events"]],
+    "signals": [["raw", "signals"]],
+    "bodacc": [["raw", "bodacc"]],
+}
+
+daily_refresh_job = dg.define_asset_job(
+    "daily_refresh",
+    selection=dg.AssetSelection.all(),
+    description="Land what changed, rebuild models and scores for today's as-of date, publish for BI.",
+)
+
+daily_refresh_schedule = dg.ScheduleDefinition(
+    name="daily_refresh_schedule",
+    job=daily_refresh_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="Europe/Paris",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every day at 06:00 Europe/Paris: land, rebuild, score and publish.",
+)
+
+monthly_sirene_stock_schedule = dg.ScheduleDefinition(
+    name="monthly_sirene_stock_schedule",
+    job=download_sirene_stock_job,
+    cron_schedule="0 3 2 * *",
+    execution_timezone="Europe/Paris",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="On the 2nd of each month, download the SIRENE stock INSEE published on the 1st; the landing sensor "
+                "then lands it. Stopped by default: turn it on where data.gouv.fr is reachable.",
+)
+
+
+@dg.sensor(
+    name="landing_zone_sensor",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    asset_selection=dg.AssetSelection.all(),
+    description="Starts a run of the landing asset of each new or changed file (by path, size and SHA-256) and of "
+                "everything downstream.",
+)
+def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    landing_dir = load_settings().landing_dir
+    known = json.loads(context.cursor) if context.cursor else {}
+    state, changed = scan_landing_zone(landing_dir, known)
+    if not changed:
+        return dg.SensorResult(skip_reason=f"nothing new in {landing_dir}", cursor=json.dumps(state))
+    keys = [dg.AssetKey(path) for source in sorted(changed) for path in LANDING_ASSETS.get(source, [])]
+    files = sorted(f for paths in changed.values() for f in paths)
+    context.log.info(f"new or changed in {landing_dir}: {', '.join(files)}")
+    # the run key names each file by its hash: the same files never start a second run
+    run_key = "|".join(f"{f}:{state[f]['sha256'][:16]}" for f in files)
+    request = dg.RunRequest(run_key=run_key, asset_selection=list(dg.AssetSelection.assets(*keys).downstream()
+                                                                  .resolve(context.repository_def.asset_graph))
+                            if keys else None,
+                            tags={"trigger": "landing_zone", "files": ", ".join(files)[:200]})
+    return dg.SensorResult(run_requests=[request] if keys else [], cursor=json.dumps(state),
+                           skip_reason=None if keys else f"changed files feed no landing asset yet: {files}")
+
+
+schedules = [daily_refresh_schedule, monthly_sirene_stock_schedule]
+sensors = [landing_zone_sensor]
+jobs = [daily_refresh_job]

@@ -1,0 +1,67 @@
+"""Schedules and the landing-zone sensor: the daily refresh at 06:00 Paris time, the monthly stock download, and a new
+or changed file starting exactly one run of what depends on it."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+import pytest
+
+
+@pytest.fixture
+def defs():
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_the_daily_refresh_runs_everything_at_six_paris_time(defs):
+    schedule = defs.get_schedule_def("daily_refresh_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Europe/Paris")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    job = defs.resolve_job_def("daily_refresh")
+    keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+    assert {"raw/sirene_unites_legales", "marts/qualified_leads", "published/leads"} <= keys
+
+
+def test_the_monthly_stock_download_waits_for_someone_to_switch_it_on(defs):
+    schedule = defs.get_schedule_def("monthly_sirene_stock_schedule")
+    assert schedule.cron_schedule == "0 3 2 * *" and schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert schedule.job_name == "download_sirene_stock_job"
+
+
+def _evaluate(defs, cursor: str | None):
+    sensor = defs.get_sensor_def("landing_zone_sensor")
+    context = dg.build_sensor_context(cursor=cursor, repository_def=defs.get_repository_def())
+    return sensor(context)
+
+
+def test_a_new_or_changed_file_starts_one_run_of_what_depends_on_it(defs, tmp_path, monkeypatch):
+    monkeypatch.setenv("LEADS_LANDING_DIR", str(tmp_path))
+    (tmp_path / "crm").mkdir()
+    (tmp_path / "intent" / "web_events").mkdir(parents=True)
+    (tmp_path / "crm" / "contacts.csv").write_text("Email\nanne@x.fr\n")
+    (tmp_path / "intent" / "web_events" / "2026-11-26.jsonl").write_text('{"event_id": "e1"}\n')
+    (tmp_path / "intent" / "web_events" / "2026-11-27.jsonl.part").write_text('{"event_id": "half')  # downloading
+
+    first = _evaluate(defs, None)
+    [request] = first.run_requests
+    assert request.run_key.count("|") == 1 and "2026-11-27" not in request.run_key
+    selected = {k.to_user_string() for k in request.asset_selection}
+    assert {"raw/crm_records", "raw/crm_erasure_requests", "raw/web_events", "marts/qualified_leads",
+            "published/leads"} <= selected
+    assert "raw/sirene_unites_legales" not in selected
+
+    # nothing new: no run; the same content written again (a new mtime) is not a change either
+    assert _evaluate(defs, first.cursor).run_requests == []
+    os.utime(tmp_path / "crm" / "contacts.csv", ns=(1, 1))
+    again = _evaluate(defs, first.cursor)
+    assert again.run_requests == []
+
+    # a changed web-events file: only it and what depends on it
+    (tmp_path / "intent" / "web_events" / "2026-11-26.jsonl").write_text('{"event_id": "e1"}\n{"event_id": "e2"}\n')
+    [changed] = _evaluate(defs, again.cursor).run_requests
+    selected = {k.to_user_string() for k in changed.asset_selection}
+    assert "raw/web_events" in selected and "raw/crm_records" not in selected
+    assert changed.run_key != request.run_key
