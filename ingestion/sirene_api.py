@@ -192,3 +192,47 @@ def fetch_daily_updates(day: dt.date, updates_dir: Path, api_key: str | None, *,
         result.rows[collection.name] = count
         log(f"{collection.name} updated on {day}: {count:,} records → {targets[collection.name]}")
     return result
+
+
+def land_daily_updates(con, updates_dir: Path, log: Log = logger.info) -> dict[str, int]:
+    """Land every saved day into `raw.sirene_updates_<collection>` (the latest processing of each record wins in
+    staging, over the stock). The table is rebuilt aside from all the day files and swapped in one transaction;
+    rows that do not fit the stock's types go to `quarantine.sirene_updates_<collection>`."""
+    from ingestion.sources import SIRENE_ETABLISSEMENTS, SIRENE_UNITES_LEGALES
+
+    specs = {"unites_legales": SIRENE_UNITES_LEGALES, "etablissements": SIRENE_ETABLISSEMENTS}
+    con.execute("create schema if not exists raw")
+    con.execute("create schema if not exists quarantine")
+    landed = {}
+    for name, spec in specs.items():
+        table = f"sirene_updates_{name}"
+        files = sorted(updates_dir.glob(f"*_{name}.csv")) if updates_dir.is_dir() else []
+        columns = ", ".join(f"'{c}': '{t}'" for c, t in spec.columns.items())
+        if files:
+            listing = ", ".join(f"'{f}'" for f in files)
+            con.execute(f"""create or replace table raw.{table}__loading as
+                select *, filename as _source_file from read_csv([{listing}], header = true, columns = {{{columns}}},
+                    filename = true, store_rejects = true, rejects_table = '{table}_rejects')""")
+            con.execute(f"""create or replace table quarantine.{table}__loading as
+                select f.file_path as source_file, r.line as source_line, r.error_message as reason,
+                       r.csv_line as raw_line, now()::timestamp as quarantined_at
+                from {table}_rejects r join reject_scans f using (scan_id, file_id)""")
+        else:  # no update yet: empty tables with the stock's columns, so staging reads the stock alone
+            typed = ", ".join(f'"{c}" {t}' for c, t in spec.columns.items())
+            con.execute(f"create or replace table raw.{table}__loading ({typed}, _source_file varchar)")
+            con.execute(f"""create or replace table quarantine.{table}__loading (source_file varchar,
+                source_line bigint, reason varchar, raw_line varchar, quarantined_at timestamp)""")
+        con.execute("begin transaction")
+        try:
+            for schema in ("raw", "quarantine"):
+                con.execute(f"drop table if exists {schema}.{table}")
+                con.execute(f"alter table {schema}.{table}__loading rename to {table}")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        landed[name] = con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+        quarantined = con.execute(f"select count(*) from quarantine.{table}").fetchone()[0]
+        log(f"raw.{table}: {landed[name]:,} updated records from {len(files)} day file(s)"
+            + (f", {quarantined} quarantined" if quarantined else ""))
+    return landed

@@ -20,7 +20,8 @@ from ingestion.landing_zone import scan_landing_zone
 from ingestion.settings import load_settings
 from orchestration.jobs import download_sirene_stock_job
 
-# Landing assets of each source of the landing zone (ingestion.landing_zone.SOURCE_PATTERNS).
+# Landing assets of each source of the landing zone (ingestion.landing_zone.SOURCE_PATTERNS). The API Sirene day
+# files (sirene/updates/) are written by the raw/sirene_updates asset itself, within the daily refresh: not here.
 LANDING_ASSETS = {
     "sirene_unites_legales": [["raw", "sirene_unites_legales"]],
     "sirene_etablissements": [["raw", "sirene_etablissements"]],
@@ -83,7 +84,7 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
                             if keys else None,
                             tags={"trigger": "landing_zone", "files": ", ".join(files)[:200]})
     return dg.SensorResult(run_requests=[request] if keys else [], cursor=json.dumps(state),
-                           skip_reason=None if keys else f"changed files feed no landing asset yet: {files}")
+                           skip_reason=None if keys else f"changed files are landed by the daily refresh: {files}")
 
 
 schedules = [daily_refresh_schedule, monthly_sirene_stock_schedule]

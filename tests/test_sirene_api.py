@@ -151,3 +151,48 @@ def test_an_empty_day_gives_files_with_headers_only(api, tmp_path):
     update = fetch_daily_updates(dt.date(2026, 11, 25), tmp_path, KEY, base_url=url, min_interval_s=0)
     assert update.rows == {"unites_legales": 0, "etablissements": 0}
     assert _rows(tmp_path / "2026-11-25_unites_legales.csv") == []
+
+
+def test_a_newer_daily_update_wins_over_the_stock_and_an_older_one_does_not(warehouse, tmp_path):
+    """A company INSEE recorded as ceased yesterday is ceased today, and its leads disqualified."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import duckdb
+
+    from ingestion.sirene_api import land_daily_updates
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse["path"], db)
+    updates = tmp_path / "updates"
+    updates.mkdir()
+    with duckdb.connect(str(db)) as con:
+        ceasing, ignored = [r[0] for r in con.execute("""
+            select siren from marts.qualified_leads
+            where status in ('lead', 'mql') and siren in (select siren from intermediate.int_companies where is_active)
+            group by siren order by siren limit 2""").fetchall()]
+        con.execute(f"""copy (
+            select * replace ('C' as etatAdministratifUniteLegale,
+                              dateDernierTraitementUniteLegale + interval 1 day as dateDernierTraitementUniteLegale)
+            from raw.sirene_unites_legales where siren = '{ceasing}'
+            union all  -- processed before the stock's row: the stock keeps it
+            select * replace ('C' as etatAdministratifUniteLegale,
+                              dateDernierTraitementUniteLegale - interval 1 day as dateDernierTraitementUniteLegale)
+            from raw.sirene_unites_legales where siren = '{ignored}'
+        ) to '{updates / "2026-11-25_unites_legales.csv"}' (header)""")
+        assert land_daily_updates(con, updates, log=lambda _: None) == {"unites_legales": 2, "etablissements": 0}
+    env = {**__import__("os").environ, "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26"}
+    subprocess.run([str(Path(sys.executable).parent / "dbt"), "run", "--select", "int_companies+", "--quiet",
+                    "--target-path", str(tmp_path / "target")],
+                   cwd=Path(__file__).resolve().parent.parent / "dbt_project", env=env, check=True)
+    with duckdb.connect(str(db), read_only=True) as con:
+        active = dict(con.execute("select siren, is_active from intermediate.int_companies where siren in (?, ?)",
+                                  [ceasing, ignored]).fetchall())
+        assert active == {ceasing: False, ignored: True}
+        assert con.execute("select count(*) from intermediate.int_companies").fetchone()[0] == \
+            con.execute("select count(*) from raw.sirene_unites_legales").fetchone()[0], "one row per SIREN still"
+        statuses = {s for (s,) in con.execute("select status from marts.qualified_leads where siren = ?",
+                                               [ceasing]).fetchall()}
+        assert statuses == {"disqualified"}

@@ -10,3 +10,26 @@
         else substring({{ code_commune }}, 1, 2)
     end
 {%- endmacro %}
+
+{#- The stock with the daily updates merged over it: for each key, the row with the latest processing date wins
+    (an update processed on the same day as the stock row leaves the stock row). Columns are the stock's. -#}
+{% macro sirene_with_updates(stock, updates, key, processed_at) -%}
+    {%- set columns = adapter.get_columns_in_relation(stock) if execute else [] -%}
+    {%- set names = columns | map(attribute='name') | reject('equalto', '_source_file') | list -%}
+    {%- set column_list = names | join(', ') if names else '*' -%}
+    with latest_updates as (
+        select {{ column_list }}
+        from (
+            select *, row_number() over (partition by {{ key }} order by {{ processed_at }} desc) as recency
+            from {{ updates }}
+        ) as ranked
+        where recency = 1
+    )
+    select {{ column_list }} from {{ stock }} as s
+    where not exists (select 1 from latest_updates as u
+                      where u.{{ key }} = s.{{ key }} and u.{{ processed_at }} > s.{{ processed_at }})
+    union all
+    select {{ column_list }} from latest_updates as u
+    where not exists (select 1 from {{ stock }} as s
+                      where s.{{ key }} = u.{{ key }} and s.{{ processed_at }} >= u.{{ processed_at }})
+{%- endmacro %}

@@ -1,9 +1,12 @@
 """Ingestion assets for the registries: SIRENE stock files and INPI ratios landed into `raw`."""
 
+import datetime as dt
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.land import land_source
+from ingestion.sirene_api import fetch_daily_updates, land_daily_updates
 from ingestion.settings import load_settings
 from ingestion.sources import SOURCES
 from ingestion.warehouse import table_exists
@@ -86,3 +89,40 @@ def _quarantine_check(name: str) -> dg.AssetChecksDefinition:
 
 registry_assets = [_landing_asset(name) for name in SOURCES]
 registry_checks = [_quarantine_check(name) for name in SOURCES]
+
+
+class SireneUpdatesConfig(dg.Config):
+    catch_up_days: int = 7
+    """Days before the as-of date to fetch when missing (a day already saved is never fetched again)."""
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(["raw", f"sirene_updates_{name}"], group_name="sirene", kinds={"duckdb", "python"},
+                        description=f"API Sirene 3.11 daily updates of the {name.replace('_', ' ')}, merged over the "
+                                    "stock in staging (the latest dateDernierTraitement wins).")
+           for name in ("unites_legales", "etablissements")],
+    name="sirene_updates",
+    description="Fetch API Sirene's daily updates (records INSEE processed each day) into sirene/updates/ and land "
+                "them into raw.sirene_updates_*. Skipped with a log line when INSEE_API_KEY is not set.",
+)
+def sirene_updates(context: dg.AssetExecutionContext, config: SireneUpdatesConfig, duckdb: DuckDBResource):
+    settings = load_settings()
+    updates_dir = settings.landing_dir / "sirene" / "updates"
+    fetched = {}
+    for back in range(config.catch_up_days, 0, -1):  # oldest first; the as-of day itself is not complete yet
+        day = settings.as_of - dt.timedelta(days=back)
+        update = fetch_daily_updates(day, updates_dir, settings.insee_api_key, log=context.log.info)
+        if update.skipped and not update.files:
+            break  # no key: one line said so
+        fetched.update({f"{day}_{name}": rows for name, rows in update.rows.items()})
+    with duckdb.get_connection() as con:
+        landed = land_daily_updates(con, updates_dir, log=context.log.info)
+    for name, rows in landed.items():
+        yield dg.MaterializeResult(asset_key=["raw", f"sirene_updates_{name}"], metadata={
+            "api_key_set": settings.insee_api_key is not None,
+            "fetched_days": dg.MetadataValue.json({d: n for d, n in fetched.items() if d.endswith(name)}),
+            "dagster/row_count": rows,
+        })
+
+
+registry_assets = [*registry_assets, sirene_updates]

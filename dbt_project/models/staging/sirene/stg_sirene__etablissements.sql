@@ -1,7 +1,8 @@
 -- One row per establishment: SIRENE column names in snake_case, "[ND]" (hidden by INSEE) as null. The second
 -- address (rare, for establishments on a border) is left out: nothing downstream uses it.
 with source as (
-    select * from {{ source('sirene', 'sirene_etablissements') }}
+    {{ sirene_with_updates(source('sirene', 'sirene_etablissements'), source('sirene', 'sirene_updates_etablissements'),
+                           'siret', 'dateDernierTraitementEtablissement') }}
 )
 
 select

@@ -1,6 +1,7 @@
 -- One row per legal unit: SIRENE column names in snake_case, "[ND]" (hidden by INSEE) as null, codes as text.
 with source as (
-    select * from {{ source('sirene', 'sirene_unites_legales') }}
+    {{ sirene_with_updates(source('sirene', 'sirene_unites_legales'), source('sirene', 'sirene_updates_unites_legales'),
+                           'siren', 'dateDernierTraitementUniteLegale') }}
 )
 
 select
