@@ -22,7 +22,7 @@ def test_dbt_sources_continue_the_lineage_from_the_landing_assets():
 
     graph = defs.resolve_asset_graph()
     parents = graph.get(dg.AssetKey(["staging", "stg_sirene__unites_legales"])).parent_keys
-    assert parents == {dg.AssetKey(["raw", "sirene_unites_legales"])}
+    assert parents == {dg.AssetKey(["raw", "sirene_unites_legales"]), dg.AssetKey(["raw", "sirene_updates_unites_legales"])}
     assert dg.AssetKey(["raw", "inpi_ratios"]) in graph.get(dg.AssetKey(["staging", "stg_inpi__ratios"])).parent_keys
     assert graph.get(dg.AssetKey(["raw", "sirene_unites_legales"])).group_name == "sirene"
 
