@@ -13,12 +13,19 @@ needs access to data.gouv.fr. Each can be switched on or off in the UI.
 """
 
 import json
+import os
 
 import dagster as dg
 
 from ingestion.landing_zone import scan_landing_zone
 from ingestion.settings import load_settings
 from orchestration.jobs import download_sirene_stock_job
+
+# LEADS_AUTOMATION=off starts the sensor and the daily schedule stopped (a test or a development instance that must
+# run only what it is asked to); they can still be switched on in the UI.
+AUTOMATION_ON = os.environ.get("LEADS_AUTOMATION", "on").lower() != "off"
+RUNNING_SCHEDULE = dg.DefaultScheduleStatus.RUNNING if AUTOMATION_ON else dg.DefaultScheduleStatus.STOPPED
+RUNNING_SENSOR = dg.DefaultSensorStatus.RUNNING if AUTOMATION_ON else dg.DefaultSensorStatus.STOPPED
 
 # Landing assets of each source of the landing zone (ingestion.landing_zone.SOURCE_PATTERNS). The API Sirene day
 # files (sirene/updates/) are written by the raw/sirene_updates asset itself, within the daily refresh: not here.
@@ -45,7 +52,7 @@ daily_refresh_schedule = dg.ScheduleDefinition(
     job=daily_refresh_job,
     cron_schedule="0 6 * * *",
     execution_timezone="Europe/Paris",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=RUNNING_SCHEDULE,
     description="Every day at 06:00 Europe/Paris: land, rebuild, score and publish.",
 )
 
@@ -63,7 +70,7 @@ monthly_sirene_stock_schedule = dg.ScheduleDefinition(
 @dg.sensor(
     name="landing_zone_sensor",
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=RUNNING_SENSOR,
     asset_selection=dg.AssetSelection.all(),
     description="Starts a run of the landing asset of each new or changed file (by path, size and SHA-256) and of "
                 "everything downstream.",
