@@ -3,6 +3,7 @@ qualification: status counts, the best leads with their reasons, the top net-new
 
 from __future__ import annotations
 
+import json
 import sys
 
 from ingestion import reporting
@@ -49,6 +50,11 @@ def main() -> int:
                 from intermediate.int_intent__web_events"""))
         if table_exists(con, "marts", "qualified_leads"):
             print_qualification(con)
+    manifest = settings.publish_dir / "publication.json"
+    if manifest.exists():
+        published = json.loads(manifest.read_text())
+        print(f"\nPublished for BI tools (as of {published['as_of']}, {published['published_at']}): "
+              f"{settings.publish_dir / published['database']} and {settings.publish_dir / 'parquet'}/")
     return 0
 
 
