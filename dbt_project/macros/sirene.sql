@@ -11,8 +11,9 @@
     end
 {%- endmacro %}
 
-{#- The stock with the daily updates merged over it: for each key, the row with the latest processing date wins
-    (an update processed on the same day as the stock row leaves the stock row). Columns are the stock's. -#}
+{#- The stock with the daily updates merged over it: for each key, the row with the latest processing date wins (an
+    update processed at the same instant as the stock row leaves the stock row; an update with a date beats a stock
+    row without one). Columns are the stock's. -#}
 {% macro sirene_with_updates(stock, updates, key, processed_at) -%}
     {%- set columns = adapter.get_columns_in_relation(stock) if execute else [] -%}
     {%- set names = columns | map(attribute='name') | reject('equalto', '_source_file') | list -%}
@@ -25,11 +26,18 @@
         ) as ranked
         where recency = 1
     )
-    select {{ column_list }} from {{ stock }} as s
-    where not exists (select 1 from latest_updates as u
-                      where u.{{ key }} = s.{{ key }} and u.{{ processed_at }} > s.{{ processed_at }})
+    -- equality joins on the key, the date compared after: hash joins with the (small) updates on the build side
+    select {% for c in names %}s.{{ c }}{{ ', ' if not loop.last }}{% endfor %}{{ 's.*' if not names }}
+    from {{ stock }} as s
+    left join latest_updates as u on u.{{ key }} = s.{{ key }}
+    where u.{{ key }} is null
+       or not (u.{{ processed_at }} is not null
+               and (s.{{ processed_at }} is null or u.{{ processed_at }} > s.{{ processed_at }}))
     union all
-    select {{ column_list }} from latest_updates as u
-    where not exists (select 1 from {{ stock }} as s
-                      where s.{{ key }} = u.{{ key }} and s.{{ processed_at }} >= u.{{ processed_at }})
+    select {% for c in names %}u.{{ c }}{{ ', ' if not loop.last }}{% endfor %}{{ 'u.*' if not names }}
+    from latest_updates as u
+    left join {{ stock }} as s on s.{{ key }} = u.{{ key }}
+    where s.{{ key }} is null
+       or (u.{{ processed_at }} is not null
+           and (s.{{ processed_at }} is null or u.{{ processed_at }} > s.{{ processed_at }}))
 {%- endmacro %}
