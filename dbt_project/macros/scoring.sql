@@ -52,3 +52,14 @@
         {%- endfor %}
     , 0) as integer)
 {%- endmacro %}
+
+{#- The median of a column (an aggregate). -#}
+{% macro median(column) -%}
+    {{ return(adapter.dispatch('median')(column)) }}
+{%- endmacro %}
+{% macro default__median(column) -%}
+    percentile_cont(0.5) within group (order by {{ column }})
+{%- endmacro %}
+{% macro duckdb__median(column) -%}
+    median({{ column }})
+{%- endmacro %}

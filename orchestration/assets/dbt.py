@@ -59,7 +59,7 @@ def _with_reports(context: dg.AssetExecutionContext, duckdb: DuckDBResource, hel
     with duckdb.get_connection() as con:
         for event in held:
             mart = _reported_mart(context, event)
-            if isinstance(event, dg.Output):
+            if mart and isinstance(event, dg.Output):
                 try:
                     reports[mart] = mart_report(con, mart)
                 except Exception as error:  # a report must never hide a successful build
@@ -76,11 +76,12 @@ def _with_reports(context: dg.AssetExecutionContext, duckdb: DuckDBResource, hel
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
             select=AFTER_MATCHING, name="dbt_models_after_matching")
 def dbt_models_after_matching(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    # dbt holds the DuckDB file while it runs: the marts' events are held back and reported once it has exited.
+    # dbt holds the DuckDB file while it runs: from the first mart on, events are held back (in order, as Dagster
+    # wants them topological) and the marts reported once dbt has exited.
     held, failure = [], None
     try:
         for event in dbt.cli(["build"], context=context).stream():
-            if _reported_mart(context, event):
+            if held or _reported_mart(context, event):
                 held.append(event)
             else:
                 yield event
