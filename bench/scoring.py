@@ -26,7 +26,8 @@ from pathlib import Path
 from bench.registry import REPO, RESULTS
 
 DBT = str(Path(sys.executable).parent / "dbt")
-SCORING = ["stg_intent__email_suppressions", "path:models/intermediate/scoring", "path:models/marts"]
+SCORING = ["stg_intent__email_suppressions", "path:models/intermediate/scoring", "path:models/intermediate/funnel",
+           "path:models/marts"]
 
 
 def _rss_mb(pid: int) -> float:

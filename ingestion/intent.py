@@ -183,8 +183,38 @@ def _typed_select(feed: Feed, from_json: bool) -> str:
     return ", ".join(exprs)
 
 
+def retention_settings() -> tuple[int, list[str]]:
+    """The behaviour retention (months) and the consent events that outlive it, from the dbt project's vars: one
+    place for analysts and for ingestion."""
+    import yaml
+
+    from ingestion.settings import REPO_ROOT
+
+    dbt_vars = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    return int(dbt_vars["behaviour_retention_months"]), list(dbt_vars["email_suppression_events"])
+
+
+def drop_expired_behaviour(con: duckdb.DuckDBPyConnection, as_of: dt.date, log: Log = logger.info) -> dict[str, int]:
+    """Delete web and e-mail events older than the retention window before `as_of` (data contract, Privacy). Bounces,
+    unsubscribes and spam reports are consent, not behaviour: they are kept, so nobody becomes e-mailable again."""
+    months, consent_events = retention_settings()
+    cutoff = f"date '{as_of.isoformat()}' - interval {months} month"
+    consent = ", ".join(f"'{event}'" for event in consent_events)
+    deleted = {}
+    for table, keep in (("web_events", ""), ("email_events", f" and event not in ({consent})")):
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
+                             "and table_name = ?", [table]).fetchone()[0]
+        if exists:
+            deleted[table] = con.execute(
+                f"delete from raw.{table} where occurred_at < {cutoff}{keep}").fetchone()[0]
+    if any(deleted.values()):
+        log(f"retention ({months} months before {as_of}): "
+            + ", ".join(f"{n:,} rows dropped from raw.{t}" for t, n in deleted.items()))
+    return deleted
+
+
 def land_feed(con: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str, *, force: bool = False,
-              log: Log = logger.info) -> FeedLandingResult:
+              as_of: dt.date | None = None, log: Log = logger.info) -> FeedLandingResult:
     """Append every new or changed file of the feed; raise LandingError naming each unreadable file (after the
     readable ones are in)."""
     feed = FEEDS[feed_name]
@@ -211,6 +241,8 @@ def land_feed(con: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str,
         result.rows_quarantined += quarantined
     if result.files_landed:  # a re-sent file must not bring an erased person back
         apply_erasure_requests(con, log)
+    if as_of is not None and feed.name in ("web_events", "email_events"):
+        drop_expired_behaviour(con, as_of, log)
     result.total_rows = con.execute(f"select count(*) from raw.{feed.name}").fetchone()[0]
     result.duration_s = time.monotonic() - started
     log(f"{feed.name}: {len(result.files_landed)} file(s) landed ({result.rows_loaded:,} rows, "

@@ -158,3 +158,24 @@ def test_bodacc_json_array_keeps_nested_fields_as_json(tmp_path, con):
     land_feed(con, landing, "bodacc", log=lambda _: None)
     row = con.execute("select registre, jugement from raw.bodacc").fetchone()
     assert json.loads(row[0]) == ["552 100 554", "552100554"] and "liquidation" in json.loads(row[1])["nature"]
+
+
+def test_behaviour_older_than_the_retention_window_is_dropped_but_consent_is_kept():
+    import datetime as dt
+
+    import duckdb
+
+    from ingestion.intent import drop_expired_behaviour
+
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("""create table raw.web_events as select * from (values
+        ('old', timestamp '2025-10-25 23:59:00'), ('kept', timestamp '2025-10-26 00:00:00')) t(event_id, occurred_at)""")
+    con.execute("""create table raw.email_events as select * from (values
+        ('click', timestamp '2024-01-01'), ('unsubscribe', timestamp '2024-01-01'), ('bounce', timestamp '2024-01-01'),
+        ('open', timestamp '2026-11-01')) t(event, occurred_at)""")
+    deleted = drop_expired_behaviour(con, dt.date(2026, 11, 26), log=lambda _: None)  # 13 months: 2025-10-26
+    assert deleted == {"web_events": 1, "email_events": 1}
+    assert con.execute("select event_id from raw.web_events").fetchall() == [("kept",)]
+    assert sorted(e for (e,) in con.execute("select event from raw.email_events").fetchall()) == \
+        ["bounce", "open", "unsubscribe"]

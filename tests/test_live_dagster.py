@@ -97,6 +97,9 @@ def live(warehouse, tmp_path_factory):
     env = {**os.environ, "DAGSTER_HOME": str(home), "LEADS_LANDING_DIR": str(warehouse["zone"]),
            "LEADS_DUCKDB_PATH": str(work / "warehouse.duckdb"), "LEADS_PUBLISH_DIR": str(published),
            "LEADS_AS_OF": "2026-11-26", "LEADS_AUTOMATION": "off", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    # create the instance's storage once, before two processes race to create it
+    subprocess.run([str(BIN / "dagster"), "instance", "migrate"], cwd=REPO, env=env, check=True,
+                   capture_output=True)
     port = _free_port()
     logs = {name: (work / f"{name}.log").open("w") for name in ("webserver", "daemon")}
     processes = [

@@ -73,7 +73,8 @@ def _feed_asset(name: str) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb: DuckDBResource):
         settings = load_settings()
         with duckdb.get_connection() as con:
-            result = land_feed(con, settings.landing_dir, name, force=config.force, log=context.log.info)
+            result = land_feed(con, settings.landing_dir, name, force=config.force, as_of=settings.as_of,
+                               log=context.log.info)
             return dg.MaterializeResult(metadata={**_table_metadata(con, name), **result.as_metadata()})
 
     return _asset
