@@ -5,22 +5,22 @@ with leads as (
     select lead_id, email, siren from {{ ref('int_leads__features') }}
 ),
 
-fit as (
-    select * from {{ ref('int_companies__fit') }}
+-- the registry-wide fit table is read once, for the leads' companies only
+lead_fit as (
+    select l.lead_id, f.*
+    from leads as l
+    join {{ ref('int_companies__fit') }} as f on f.siren = l.siren
 ),
 
 fit_rules as (
-    select l.lead_id, 1 as rule_order, 'sector' as rule, f.sector_points as points, f.sector_reason as reason
-    from leads as l join fit as f on f.siren = l.siren
+    select lead_id, 1 as rule_order, 'sector' as rule, sector_points as points, sector_reason as reason
+    from lead_fit
     union all
-    select l.lead_id, 2, 'headcount', f.headcount_points, f.headcount_reason
-    from leads as l join fit as f on f.siren = l.siren
+    select lead_id, 2, 'headcount', headcount_points, headcount_reason from lead_fit
     union all
-    select l.lead_id, 3, 'revenue', f.revenue_points, f.revenue_reason
-    from leads as l join fit as f on f.siren = l.siren
+    select lead_id, 3, 'revenue', revenue_points, revenue_reason from lead_fit
     union all
-    select l.lead_id, 4, 'geography', f.geography_points, f.geography_reason
-    from leads as l join fit as f on f.siren = l.siren
+    select lead_id, 4, 'geography', geography_points, geography_reason from lead_fit
 ),
 
 activities as (
