@@ -19,7 +19,7 @@ import duckdb
 
 from ingestion.erasure import apply_erasure_requests
 from ingestion.landing import LOAD_LOG_DDL, LandingError
-from ingestion.warehouse import Log, logger, progress
+from ingestion.warehouse import Log, logger, progress, table_exists
 
 PATTERNS = ("*.jsonl", "*.jsonl.gz", "*.json", "*.json.gz", "*.csv", "*.csv.gz", "*.ndjson", "*.ndjson.gz")
 
@@ -202,9 +202,7 @@ def drop_expired_behaviour(con: duckdb.DuckDBPyConnection, as_of: dt.date, log: 
     consent = ", ".join(f"'{event}'" for event in consent_events)
     deleted = {}
     for table, keep in (("web_events", ""), ("email_events", f" and event not in ({consent})")):
-        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
-                             "and table_name = ?", [table]).fetchone()[0]
-        if exists:
+        if table_exists(con, "raw", table):
             deleted[table] = con.execute(
                 f"delete from raw.{table} where occurred_at < {cutoff}{keep}").fetchone()[0]
     if any(deleted.values()):

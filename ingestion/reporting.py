@@ -24,6 +24,10 @@ def status_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in STATUS_ORDER}
 
 
+def contactable_leads(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select count(*) filter (where contactable) from marts.qualified_leads").fetchone()[0]
+
+
 def lead_score_distribution(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     """Leads by lead-score band of ten points (90–100 in the last band)."""
     rows = con.execute("""
@@ -68,8 +72,7 @@ def mart_report(con: duckdb.DuckDBPyConnection, mart: str) -> dict[str, Any]:
         report["lead_score_distribution_table"] = markdown_table(["lead score", "leads"],
                                                                  lead_score_distribution(con))
         report["top_10_leads_table"] = markdown_table(TOP_LEAD_COLUMNS, top_leads(con))
-        report["contactable"] = con.execute(
-            "select count(*) filter (where contactable) from marts.qualified_leads").fetchone()[0]
+        report["contactable"] = contactable_leads(con)
     elif mart == "account_scores":
         report["best_lead_status_counts"] = dict(con.execute("""
             select coalesce(best_lead_status, 'no lead'), count(*) from marts.account_scores

@@ -64,8 +64,7 @@ def print_qualification(con) -> None:
     print(f"Qualified leads as of {as_of}: {sum(counts.values())} people")
     for status, count in counts.items():
         print(f"  {status:<13}{count:>8}")
-    contactable = con.execute("select count(*) filter (where contactable) from marts.qualified_leads").fetchone()[0]
-    print(f"  {'contactable':<13}{contactable:>8}\n")
+    print(f"  {'contactable':<13}{reporting.contactable_leads(con):>8}\n")
     print("Top leads (not disqualified, highest lead score first):")
     for rank, row in enumerate(reporting.top_leads(con), start=1):
         lead = dict(zip(reporting.TOP_LEAD_COLUMNS, row))

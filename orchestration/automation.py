@@ -83,15 +83,16 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         return dg.SensorResult(skip_reason=f"nothing new in {landing_dir}", cursor=json.dumps(state))
     keys = [dg.AssetKey(path) for source in sorted(changed) for path in LANDING_ASSETS.get(source, [])]
     files = sorted(f for paths in changed.values() for f in paths)
+    if not keys:
+        return dg.SensorResult(skip_reason=f"changed files are landed by the daily refresh: {files}",
+                               cursor=json.dumps(state))
     context.log.info(f"new or changed in {landing_dir}: {', '.join(files)}")
+    selection = dg.AssetSelection.assets(*keys).downstream().resolve(context.repository_def.asset_graph)
     # the run key names each file by its hash: the same files never start a second run
-    run_key = "|".join(f"{f}:{state[f]['sha256'][:16]}" for f in files)
-    request = dg.RunRequest(run_key=run_key, asset_selection=list(dg.AssetSelection.assets(*keys).downstream()
-                                                                  .resolve(context.repository_def.asset_graph))
-                            if keys else None,
+    request = dg.RunRequest(run_key="|".join(f"{f}:{state[f]['sha256'][:16]}" for f in files),
+                            asset_selection=list(selection),
                             tags={"trigger": "landing_zone", "files": ", ".join(files)[:200]})
-    return dg.SensorResult(run_requests=[request] if keys else [], cursor=json.dumps(state),
-                           skip_reason=None if keys else f"changed files are landed by the daily refresh: {files}")
+    return dg.SensorResult(run_requests=[request], cursor=json.dumps(state))
 
 
 schedules = [daily_refresh_schedule, monthly_sirene_stock_schedule]

@@ -47,6 +47,15 @@ def warehouse(sample_zone, tmp_path_factory):
     return {"path": db, "result": result, "zone": sample_zone, "published": db.parent / "published"}
 
 
+def run_dbt(args: list[str], db: Path, target: Path) -> None:
+    """dbt on another warehouse file (a test's copy), with its own target folder, at the suite's as-of date."""
+    import os
+
+    env = {**os.environ, "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26"}
+    subprocess.run([str(Path(sys.executable).parent / "dbt"), *args, "--target-path", str(target), "--quiet"],
+                   cwd=REPO / "dbt_project", env=env, check=True)
+
+
 @pytest.fixture
 def read_warehouse(warehouse):
     import duckdb

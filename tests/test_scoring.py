@@ -4,16 +4,13 @@ reruns. The rules themselves are pinned by dbt unit tests (dbt_project/models/**
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import run_dbt
 
-REPO = Path(__file__).resolve().parent.parent
 MARTS = ["qualified_leads", "account_scores", "target_accounts", "lead_status_history"]
 
 
@@ -145,12 +142,6 @@ def test_marts_carry_status_counts_and_top_leads_in_dagster(warehouse):
 
 # --- reruns on a copy of the shared warehouse -------------------------------------------------------------------
 
-def _dbt(args: list[str], db: Path, target: Path) -> None:
-    env = {**os.environ, "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26"}
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), *args, "--target-path", str(target), "--quiet"],
-                   cwd=REPO / "dbt_project", env=env, check=True)
-
-
 def _fingerprint(db: Path) -> dict[str, tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return {mart: con.execute(f"select count(*), sum(hash(t)) from marts.{mart} as t").fetchone()
@@ -168,7 +159,7 @@ def warehouse_copy(warehouse, tmp_path_factory):
 def test_same_inputs_and_as_of_give_identical_marts(warehouse_copy):
     db, target = warehouse_copy
     before = _fingerprint(db)
-    _dbt(["run", "--select", "int_companies__fit+", "int_scoring__job_titles+"], db, target)
+    run_dbt(["run", "--select", "int_companies__fit+", "int_scoring__job_titles+"], db, target)
     assert _fingerprint(db) == before
 
 
@@ -176,7 +167,7 @@ def test_an_analyst_lowers_the_mql_threshold_in_one_setting_and_gets_more_mqls(w
     db, target = warehouse_copy
     with duckdb.connect(str(db), read_only=True) as con:
         before = con.execute("select count(*) from marts.qualified_leads where status = 'mql'").fetchone()[0]
-    _dbt(["run", "--select", "int_leads__qualification+", "--vars", "{mql_threshold: 20}"], db, target)
+    run_dbt(["run", "--select", "int_leads__qualification+", "--vars", "{mql_threshold: 20}"], db, target)
     with duckdb.connect(str(db), read_only=True) as con:
         after, reason = con.execute("""
             select count(*), min(status_reason) from marts.qualified_leads

@@ -156,11 +156,9 @@ def test_an_empty_day_gives_files_with_headers_only(api, tmp_path):
 def test_a_newer_daily_update_wins_over_the_stock_and_an_older_one_does_not(warehouse, tmp_path):
     """A company INSEE recorded as ceased yesterday is ceased today, and its leads disqualified."""
     import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
 
     import duckdb
+    from conftest import run_dbt
 
     from ingestion.sirene_api import land_daily_updates
 
@@ -183,10 +181,7 @@ def test_a_newer_daily_update_wins_over_the_stock_and_an_older_one_does_not(ware
             from raw.sirene_unites_legales where siren = '{ignored}'
         ) to '{updates / "2026-11-25_unites_legales.csv"}' (header)""")
         assert land_daily_updates(con, updates, log=lambda _: None) == {"unites_legales": 2, "etablissements": 0}
-    env = {**__import__("os").environ, "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26"}
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), "run", "--select", "int_companies+", "--quiet",
-                    "--target-path", str(tmp_path / "target")],
-                   cwd=Path(__file__).resolve().parent.parent / "dbt_project", env=env, check=True)
+    run_dbt(["run", "--select", "int_companies+"], db, tmp_path / "target")
     with duckdb.connect(str(db), read_only=True) as con:
         active = dict(con.execute("select siren, is_active from intermediate.int_companies where siren in (?, ?)",
                                   [ceasing, ignored]).fetchall())

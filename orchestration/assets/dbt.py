@@ -55,21 +55,19 @@ def _metadata_value(name: str, value: Any) -> Any:
 def _with_reports(context: dg.AssetExecutionContext, duckdb: DuckDBResource, held: list) -> Iterator[Any]:
     """The held mart events, their materialisations enriched with the mart's report (dbt has exited: the warehouse
     can be read)."""
-    reports: dict[str, dict] = {}
     with duckdb.get_connection() as con:
         for event in held:
             mart = _reported_mart(context, event)
             if mart and isinstance(event, dg.Output):
                 try:
-                    reports[mart] = mart_report(con, mart)
+                    report = mart_report(con, mart)
                 except Exception as error:  # a report must never hide a successful build
                     context.log.warning(f"could not summarise marts.{mart}: {error}")
-                    reports[mart] = {}
-                extra = {name.removesuffix("_table"): _metadata_value(name, value)
-                         for name, value in reports[mart].items()}
+                    report = {}
+                extra = {name.removesuffix("_table"): _metadata_value(name, value) for name, value in report.items()}
                 event = event.with_metadata({**event.metadata, **extra})
-                if mart == "qualified_leads" and "status_counts" in reports[mart]:
-                    context.log.info(f"lead statuses: {reports[mart]['status_counts']}")
+                if "status_counts" in report:
+                    context.log.info(f"lead statuses: {report['status_counts']}")
             yield event
 
 
