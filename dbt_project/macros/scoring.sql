@@ -1,8 +1,8 @@
 {#- Helpers of the scoring models. DuckDB is the reference engine; other engines get the portable form. -#}
 
-{#- Whole days from a timestamp's (UTC) date to the as-of date: 0 on the as-of date itself. -#}
-{% macro age_in_days(timestamp_column) -%}
-    {{ dbt.datediff("cast(" ~ timestamp_column ~ " as date)", as_of_date(), 'day') }}
+{#- Whole days from a timestamp's (UTC) date to the as-of date (by default as_of_date()): 0 on the as-of date. -#}
+{% macro age_in_days(timestamp_column, as_of=none) -%}
+    {{ dbt.datediff("cast(" ~ timestamp_column ~ " as date)", as_of or as_of_date(), 'day') }}
 {%- endmacro %}
 
 {#- Points halved every `half_life_days` of age, rounded to 4 decimals and summed as decimals, so that sums do not

@@ -7,13 +7,7 @@ with people as (
 ),
 
 person_signals as (
-    select
-        email,
-        sum(points) as signal_points,
-        max(case when fulfils_authority then 1 else 0 end) = 1 as took_decision_role
-    from {{ ref('int_signals__scored') }}
-    where subject_type = 'person'
-    group by email
+    {{ person_intent(ref('int_signals__scored')) }}
 ),
 
 -- contact and company record ids are separate spaces in a CRM: open deals are looked up by each on its own
