@@ -13,9 +13,22 @@ from ingestion.warehouse import connection_config
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
-# `dagster dev` re-parses the project on load; elsewhere parse once when no manifest exists yet (fresh clone).
+
+
+def _manifest_is_stale() -> bool:
+    """No manifest yet (fresh clone), or a model, macro, seed, test or setting edited since it was parsed."""
+    if not dbt_project.manifest_path.exists():
+        return True
+    parsed_at = dbt_project.manifest_path.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / name for name in ("models", "macros", "seeds", "tests", "snapshots")]
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", *(f for folder in sources if folder.exists()
+                                                   for f in folder.rglob("*") if f.is_file())]
+    return any(f.stat().st_mtime > parsed_at for f in files)
+
+
+# `dagster dev` re-parses the project on load; elsewhere parse when the manifest is missing or older than the project.
 dbt_project.prepare_if_dev()
-if not dbt_project.manifest_path.exists():
+if _manifest_is_stale():
     dbt_project.preparer.prepare(dbt_project)
 
 

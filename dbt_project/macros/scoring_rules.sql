@@ -367,3 +367,28 @@ select
     end as not_contactable_reason
 from decided
 {%- endmacro %}
+
+{#- Companies that BODACC says cannot buy, per as-of date: a collective proceeding (sauvegarde, redressement,
+    liquidation) or a deregistration published on or before it, whenever. The latest such announcement is the
+    reason. -#}
+{% macro legal_disqualifications(as_of_dates=none) -%}
+{%- set as_of = _as_of(as_of_dates) -%}
+select
+    as_of_date,
+    siren,
+    event_category as disqualifying_event,
+    published_on as disqualifying_event_on,
+    announcement_id as disqualifying_announcement_id
+from (
+    select
+        {{ as_of }} as as_of_date,
+        e.*,
+        row_number() over (partition by {{ as_of }}, e.siren order by e.published_on desc, e.announcement_id)
+            as recency
+    from {{ ref('int_intent__bodacc_events') }} as e
+    {{ _with_as_of_dates(as_of_dates) }}
+    where e.is_disqualifying
+      and e.published_on <= {{ as_of }}
+) as events
+where recency = 1
+{%- endmacro %}

@@ -151,6 +151,7 @@ def generate_crm_tables(con: duckdb.DuckDBPyConnection, n_companies: int, seed: 
         {"seed": seed},
     )
     _people(con, seed)
+    _buying_episodes(con, seed)
     _deals(con, seed)
 
 
@@ -194,17 +195,76 @@ def _people(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     )
 
 
+def _buying_episodes(con: duckdb.DuckDBPyConnection, seed: int) -> None:
+    """The truth the backtest has to find. Some accounts go through a buying episode in the past year: one of their
+    people (a decision maker when there is one) reads the product page, then the pricing page three times in three
+    days, then asks for a demo or downloads a guide; half of the episodes follow a funding round or a hiring surge. An
+    opportunity opens 3 to 30 days after the episode more often when the company fits the ideal customer profile
+    (sector J, K or M; 20 employees or more) and when a signal came first, and is won more often when it fits.
+    Deals also open without any episode (a baseline of 3 % of accounts), and many episodes lead nowhere."""
+    con.execute(
+        """create or replace table gen_buying_episodes as
+        with companies as (
+            select c.k, c.true_siren,
+                   coalesce(substr(u.activitePrincipaleUniteLegale, 1, 2) in (
+                       '58', '59', '60', '61', '62', '63', '64', '65', '66', '69', '70', '71', '72', '73', '74', '75'),
+                       false)::int
+                   + coalesce(c.band in ('12', '21', '22', '31', '32', '41', '42', '51', '52', '53'), false)::int
+                       as fit_level
+            from gen_crm_companies c
+            left join gen_unites_legales u on u.siren = c.true_siren
+            where c.variant <> 'domain'
+        ),
+        episodes as (
+            select k, true_siren, fit_level,
+                   getvariable('as_of') - (20 + hash(k, 'ep_day', $seed) % 360)::int as episode_on,
+                   hash(k, 'ep_signal', $seed) % 2 = 0 as after_signal
+            from companies
+            where hash(k, 'episode', $seed) % 100 < [6, 14, 28][fit_level + 1]
+        ),
+        people as (
+            select k, arg_min(p, (not is_decision_maker, p)) as p, arg_min(email, (not is_decision_maker, p)) as email
+            from gen_crm_people group by k
+        )
+        select e.*, pe.p, pe.email,
+               hash(e.k, 'ep_deal', $seed) % 100 < [30, 50, 70][e.fit_level + 1] + case when e.after_signal then 15 else 0 end
+                   as leads_to_deal,
+               hash(e.k, 'ep_won', $seed) % 100 < [25, 40, 55][e.fit_level + 1] as deal_is_won
+        from episodes e join people pe using (k)""",
+        {"seed": seed},
+    )
+
+
 def _deals(con: duckdb.DuckDBPyConnection, seed: int) -> None:
+    """Deals after buying episodes (their person as the contact), and a baseline of deals without one. Closed deals
+    were won or lost before as-of; the others are open at a stage before closing."""
     con.execute(
         f"""create or replace table gen_crm_deals as
-        select row_number() over (order by c.k) as d, c.k, c.crm_source, c.crm_company_id, c.crm_name,
-               (select min(p.p) from gen_crm_people p where p.k = c.k) as first_person,
-               (hash(c.k, 'deal_stage', $seed) % 7)::int as stage_index,
-               round(2000 + hash(c.k, 'amount', $seed) % 80000, 2) as amount,
-               getvariable('as_of') + (hash(c.k, 'close', $seed) % 120)::int - 60 as close_date,
-               getvariable('as_of') - (60 + hash(c.k, 'dcreated', $seed) % 300)::int as created_date
-        from gen_crm_companies c
-        where c.variant <> 'domain' and hash(c.k, 'has_deal', $seed) % 100 < 15""",
+        with planted as (
+            select e.k, e.p as person, e.deal_is_won,
+                   e.episode_on + (3 + hash(e.k, 'ep_open', $seed) % 28)::int as created_date
+            from gen_buying_episodes e where e.leads_to_deal
+        ),
+        baseline as (
+            select c.k, (select min(p.p) from gen_crm_people p where p.k = c.k) as person,
+                   hash(c.k, 'won', $seed) % 100 < 30 as deal_is_won,
+                   getvariable('as_of') - (30 + hash(c.k, 'dcreated', $seed) % 330)::int as created_date
+            from gen_crm_companies c
+            where c.variant <> 'domain' and hash(c.k, 'has_deal', $seed) % 100 < 3
+              and not exists (select 1 from gen_buying_episodes e where e.k = c.k)
+        ),
+        deals as (
+            select *, created_date + (20 + hash(k, 'cycle', $seed) % 70)::int as close_date
+            from (select * from planted union all select * from baseline)
+            where created_date <= getvariable('as_of') and person is not null
+        )
+        select row_number() over (order by d.k) as d, d.k, c.crm_source, c.crm_company_id, c.crm_name,
+               d.person as first_person,
+               case when d.close_date > getvariable('as_of') then (hash(d.k, 'deal_stage', $seed) % 5)::int
+                    when d.deal_is_won then 5 else 6 end as stage_index,
+               round(2000 + hash(d.k, 'amount', $seed) % 80000, 2) as amount,
+               d.close_date, d.created_date
+        from deals d join gen_crm_companies c using (k)""",
         {"seed": seed},
     )
 

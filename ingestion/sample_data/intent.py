@@ -80,6 +80,26 @@ def generate_intent_tables(con: duckdb.DuckDBPyConnection, n_web_events: int, se
         from events""",
         {"seed": seed},
     )
+    # Buying episodes of the past year (gen_buying_episodes): product page, a form, three pricing views in three
+    # days, then a demo request or a guide, all identified. Opportunities follow some of them (the backtest's truth).
+    con.execute(
+        """insert into gen_web_planted by name
+        with steps(e, days_before, hour, event_type, page_path) as (values
+            (0, 8, 9, 'page_view', '/produit'), (1, 7, 10, 'form_submit', '/ressources/livre-blanc-scoring'),
+            (2, 4, 11, 'page_view', '/tarifs'), (3, 3, 15, 'page_view', '/tarifs'), (4, 2, 10, 'page_view', '/tarifs'),
+            (5, 1, 14, 'demo_request', '/demo'))
+        select 'evt_x' || b.k || '_' || s.e as event_id,
+               b.episode_on::timestamp - to_days(s.days_before) + to_hours(s.hour) as occurred_at,
+               'v-' || b.p as visitor_id, b.email, null::varchar as company_domain,
+               case when s.e = 5 and hash(b.k, 'ep_demo', $seed) % 2 = 1 then 'content_download' else s.event_type end
+                   as event_type,
+               case when s.e = 5 and hash(b.k, 'ep_demo', $seed) % 2 = 1 then '/ressources/guide-intent-data'
+                    else s.page_path end as page_path,
+               case when s.e in (1, 5) then 'guide-intent-data' end as content_id,
+               'linkedin' as utm_source, null::varchar as utm_campaign
+        from gen_buying_episodes b, steps s""",
+        {"seed": seed},
+    )
     planted = con.execute("select count(*) from gen_web_planted").fetchone()[0]
     n_background = max(0, n_web_events - planted)
     n_anonymous = max(50, n_background // 6)
@@ -189,6 +209,14 @@ def _signals(con: duckdb.DuckDBPyConnection, seed: int, as_of: dt.date) -> None:
                    as source,
                'https://news.example.org/articles/' || k as source_url
         from typed where signal_type is not null
+        union all
+        -- the funding round or hiring surge that came before half of the buying episodes
+        select 'sig_x' || k, case when hash(k, 'ep_sig', $seed) % 2 = 0 then 'funding' else 'hiring' end,
+               episode_on - (5 + hash(k, 'ep_sigd', $seed) % 40)::int, true_siren, null, null, null, null,
+               case when hash(k, 'ep_sig', $seed) % 2 = 0 then (1000000 + hash(k, 'ep_amt', $seed) % 20000000)::bigint end,
+               case when hash(k, 'ep_sig', $seed) % 2 = 1 then (12 + hash(k, 'ep_roles', $seed) % 30)::int end,
+               'les-echos', 'https://news.example.org/episodes/' || k
+        from gen_buying_episodes where after_signal and true_siren is not null
         union all
         select 'sig_j' || p, 'job_change', date '{as_of.isoformat()}' - (hash(p, 'jcd', $seed) % 150)::int,
                null, crm_name, domain, email, {_pick(DECISION_TITLES, "hash(p, 'jct', $seed)")}, null, null,

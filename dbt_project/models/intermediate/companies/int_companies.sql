@@ -72,6 +72,8 @@ select
     u.date_creation,
     u.etat_administratif,
     u.etat_administratif = 'A' as is_active,
+    -- a ceased unit's current period starts on the day it ceased
+    case when u.etat_administratif = 'C' then u.date_debut end as ceased_on,
     u.is_diffusible,
     u.is_economie_sociale_solidaire,
     s.code_postal,

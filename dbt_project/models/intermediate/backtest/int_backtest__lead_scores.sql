@@ -1,0 +1,76 @@
+-- The backtest's facts: each lead at each as-of date, qualified by the daily rules (macros/scoring_rules.sql) on what
+-- was known then, next to what followed — a deal created on the person or their CRM company within
+-- var backtest_horizon_days (an opportunity), and a deal won within it. Leads are ranked into score deciles per
+-- date (10 = highest lead scores) and, as a yardstick, into deciles of a random order that knows nothing.
+with features as (
+    select * from {{ ref('int_backtest__lead_features') }}
+),
+
+qualified as (
+    {{ lead_qualification('features') }}
+),
+
+deals as (
+    select person_key, company_key, created_date, close_date, is_won
+    from {{ ref('stg_crm__deals') }}
+    where created_date is not null
+),
+
+leads as (
+    select distinct lead_id, company_key from features
+),
+
+-- deals of the person and of their CRM company (two equality joins rather than one with an OR)
+lead_deals as (
+    select l.lead_id, d.created_date, d.close_date, d.is_won
+    from leads as l join deals as d on d.person_key = l.lead_id
+    union all
+    select l.lead_id, d.created_date, d.close_date, d.is_won
+    from leads as l join deals as d on d.company_key = l.company_key
+),
+
+-- a lead is in the backtest only before its first deal: the first deal is the outcome to predict
+outcomes as (
+    select
+        lead_id,
+        min(created_date) as opportunity_on,
+        min(case when is_won then close_date end) as won_on
+    from lead_deals
+    group by lead_id
+)
+
+select
+    q.as_of_date,
+    q.lead_id,
+    q.crm_source,
+    q.company_key,
+    q.created_date,
+    q.naf_section_code,
+    q.headcount_band,
+    q.region,
+    q.fit_score,
+    q.engagement_score,
+    q.intent_score,
+    q.lead_score,
+    q.bant_budget,
+    q.bant_authority,
+    q.bant_need,
+    q.bant_timing,
+    q.status,
+    q.sql_source,
+    q.mql_source,
+    q.last_activity_at,
+    case when q.intent_score > 0 then 'signal_led' else 'engagement_only' end as qualification_path,
+    o.opportunity_on,
+    o.won_on,
+    coalesce(o.opportunity_on <= {{ dbt.dateadd('day', var('backtest_horizon_days'), 'q.as_of_date') }}, false)
+        as converted,
+    coalesce(o.won_on <= {{ dbt.dateadd('day', var('backtest_horizon_days'), 'q.as_of_date') }}, false) as won,
+    ntile(10) over (partition by q.as_of_date
+                    order by q.lead_score, {{ dbt.hash("q.lead_id || '/' || cast(q.as_of_date as " ~ dbt.type_string() ~ ")") }})
+        as score_decile,
+    ntile(10) over (partition by q.as_of_date
+                    order by {{ dbt.hash("q.lead_id || '/' || cast(q.as_of_date as " ~ dbt.type_string() ~ ")") }})
+        as random_decile
+from qualified as q
+left join outcomes as o on o.lead_id = q.lead_id
