@@ -23,7 +23,9 @@ from ingestion.warehouse import Log, connection_config
 
 logger = logging.getLogger(__name__)
 
-PUBLISHED_MARTS = ["qualified_leads", "account_scores", "target_accounts", "lead_status_history", "funnel"]
+PUBLISHED_MARTS = ["qualified_leads", "account_scores", "target_accounts", "lead_status_history", "funnel",
+                   "backtest_summary", "backtest_lift", "backtest_status_accuracy", "backtest_won_accounts",
+                   "backtest_qualified_leads", "backtest_qualification_paths"]
 DATABASE_NAME = "leads.duckdb"
 # The oldest storage format that holds these tables: DuckDB 1.0+ clients open it.
 STORAGE_VERSION = "v1.0.0"

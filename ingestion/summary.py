@@ -7,6 +7,7 @@ import json
 import sys
 
 from ingestion import reporting
+from ingestion.qualification_report import REPORT_DIR, headlines
 from ingestion.settings import load_settings
 from ingestion.warehouse import connect, table_exists
 
@@ -50,11 +51,16 @@ def main() -> int:
                 from intermediate.int_intent__web_events"""))
         if table_exists(con, "marts", "qualified_leads"):
             print_qualification(con)
+        if table_exists(con, "marts", "backtest_summary"):
+            print_backtest(con)
     manifest = settings.publish_dir / "publication.json"
     if manifest.exists():
         published = json.loads(manifest.read_text())
         print(f"\nPublished for BI tools (as of {published['as_of']}, {published['published_at']}): "
               f"{settings.publish_dir / published['database']} and {settings.publish_dir / 'parquet'}/")
+    page = settings.publish_dir / REPORT_DIR / "index.html"
+    if page.exists():
+        print(f"Does qualification work? Charts and findings: {page}")
     return 0
 
 
@@ -80,6 +86,16 @@ def print_qualification(con) -> None:
             target = dict(zip(reporting.TOP_TARGET_COLUMNS, row))
             print(f"{target['rank']:>3}. {target['company']} ({target['siren']}), {target['naf']}, "
                   f"{target['headcount']}, {target['région']} — target score {target['target_score']}")
+
+
+
+def print_backtest(con) -> None:
+    row = con.execute("select * from marts.backtest_summary").fetchone()
+    if row is None:
+        return
+    print("\nBacktest (does the scoring find the buyers?):")
+    for line in headlines(dict(zip([d[0] for d in con.description], row))):
+        print(f"  - {line}")
 
 
 if __name__ == "__main__":

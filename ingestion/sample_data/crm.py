@@ -201,7 +201,8 @@ def _buying_episodes(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     days, then asks for a demo or downloads a guide; half of the episodes follow a funding round or a hiring surge. An
     opportunity opens 3 to 30 days after the episode more often when the company fits the ideal customer profile
     (sector J, K or M; 20 employees or more) and when a signal came first, and is won more often when it fits.
-    Deals also open without any episode (a baseline of 3 % of accounts), and many episodes lead nowhere."""
+    Ceased companies have no episode (nor, in BODACC, do buyers get liquidated). Deals also open without any episode
+    (a baseline of 3 % of accounts), and many episodes lead nowhere."""
     con.execute(
         """create or replace table gen_buying_episodes as
         with companies as (
@@ -213,14 +214,14 @@ def _buying_episodes(con: duckdb.DuckDBPyConnection, seed: int) -> None:
                        as fit_level
             from gen_crm_companies c
             left join gen_unites_legales u on u.siren = c.true_siren
-            where c.variant <> 'domain'
+            where c.variant <> 'domain' and coalesce(u.etatAdministratifUniteLegale, 'A') = 'A'
         ),
         episodes as (
             select k, true_siren, fit_level,
                    getvariable('as_of') - (20 + hash(k, 'ep_day', $seed) % 360)::int as episode_on,
                    hash(k, 'ep_signal', $seed) % 2 = 0 as after_signal
             from companies
-            where hash(k, 'episode', $seed) % 100 < [6, 14, 28][fit_level + 1]
+            where hash(k, 'episode', $seed) % 100 < [12, 25, 45][fit_level + 1]
         ),
         people as (
             select k, arg_min(p, (not is_decision_maker, p)) as p, arg_min(email, (not is_decision_maker, p)) as email
@@ -229,7 +230,7 @@ def _buying_episodes(con: duckdb.DuckDBPyConnection, seed: int) -> None:
         select e.*, pe.p, pe.email,
                hash(e.k, 'ep_deal', $seed) % 100 < [30, 50, 70][e.fit_level + 1] + case when e.after_signal then 15 else 0 end
                    as leads_to_deal,
-               hash(e.k, 'ep_won', $seed) % 100 < [25, 40, 55][e.fit_level + 1] as deal_is_won
+               hash(e.k, 'ep_won', $seed) % 100 < [35, 50, 65][e.fit_level + 1] as deal_is_won
         from episodes e join people pe using (k)""",
         {"seed": seed},
     )

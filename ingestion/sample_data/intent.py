@@ -238,13 +238,14 @@ def _bodacc(con: duckdb.DuckDBPyConnection, seed: int, as_of: dt.date) -> None:
         f"""create or replace table gen_bodacc as
         with picked as (
             select c.k, c.true_siren as siren, u.denominationUniteLegale as name, c.postal_code, c.city,
-                   hash(c.k, 'bodacc', $seed) % 100 as b
+                   hash(c.k, 'bodacc', $seed) % 100 as b,
+                   exists (select 1 from gen_buying_episodes e where e.k = c.k) as buys
             from gen_crm_companies c join gen_unites_legales u on u.siren = c.true_siren
             where c.variant <> 'domain'
         ),
-        typed as (
-            select *, case when b < 3 then 'collective' when b < 4 then 'radiation' when b < 8 then 'modification'
-                           when b < 10 then 'creation' end as familleavis
+        typed as (  -- accounts that go through a buying episode are not the ones in liquidation
+            select *, case when b < 3 and not buys then 'collective' when b < 4 and not buys then 'radiation'
+                           when b < 8 then 'modification' when b < 10 then 'creation' end as familleavis
             from picked
         )
         select 'A2026' || lpad(k::varchar, 9, '0') as id,
