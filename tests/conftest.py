@@ -47,13 +47,23 @@ def warehouse(sample_zone, tmp_path_factory):
     return {"path": db, "result": result, "zone": sample_zone, "published": db.parent / "published"}
 
 
-def run_dbt(args: list[str], db: Path, target: Path) -> None:
+def run_dbt(args: list[str], db: Path, target: Path, as_of: str = "2026-11-26") -> None:
     """dbt on another warehouse file (a test's copy), with its own target folder, at the suite's as-of date."""
     import os
 
-    env = {**os.environ, "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26"}
+    env = {**os.environ, "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": as_of}
     subprocess.run([str(Path(sys.executable).parent / "dbt"), *args, "--target-path", str(target), "--quiet"],
                    cwd=REPO / "dbt_project", env=env, check=True)
+
+
+@pytest.fixture
+def warehouse_copy(warehouse, tmp_path) -> Path:
+    """A test's own copy of the shared warehouse, to change without disturbing the tests that only read it."""
+    import shutil
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse["path"], db)
+    return db
 
 
 @pytest.fixture

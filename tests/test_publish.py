@@ -29,13 +29,6 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def warehouse_copy(warehouse, tmp_path) -> Path:
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copy(warehouse["path"], db)
-    return db
-
-
 def test_the_run_publishes_every_mart_as_duckdb_and_parquet(warehouse, read_warehouse):
     published = warehouse["published"]
     manifest = json.loads((published / "publication.json").read_text())
