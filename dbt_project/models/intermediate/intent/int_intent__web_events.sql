@@ -1,18 +1,11 @@
--- Web events tied to people and companies. A visitor identified later (a form with an e-mail) gets its earlier
--- anonymous events too, through its visitor_id; company-level events are tied by domain (reverse IP).
+{{ config(materialized='view') }}
+-- Web events up to the as-of date tied to people and companies: a visitor identified later (a form with an e-mail)
+-- gets its earlier anonymous events too, through its visitor_id; company-level events are tied by domain (reverse
+-- IP). A view over the event log: a new CRM export or a newly identified visitor changes the ties at once, without
+-- rewriting 50 M events.
 with events as (
-    select * from {{ ref('stg_intent__web_events') }}
-),
-
-visitor_emails as (  -- the address a visitor last identified with
-    select visitor_id, email
-    from (
-        select visitor_id, email,
-               row_number() over (partition by visitor_id order by occurred_at desc, event_id) as recency
-        from events
-        where email is not null and visitor_id is not null
-    ) as identified
-    where recency = 1
+    select * from {{ ref('int_intent__web_event_log') }}
+    where occurred_at < {{ dbt.dateadd('day', 1, as_of_date()) }}
 ),
 
 people_emails as (
@@ -33,7 +26,7 @@ select
     e.visitor_id,
     coalesce(e.email, v.email) as email,
     e.email is null and v.email is not null as is_attributed_retroactively,
-    coalesce(coalesce(e.email, v.email) in (select email from people_emails), false) as is_known_person,
+    p.email is not null as is_known_person,
     e.company_domain,
     d.company_key as domain_company_key,
     d.siren as domain_siren,
@@ -45,5 +38,6 @@ select
     e.utm_source,
     e.utm_campaign
 from events as e
-left join visitor_emails as v on v.visitor_id = e.visitor_id
+left join {{ ref('int_intent__web_visitors') }} as v on v.visitor_id = e.visitor_id
+left join people_emails as p on p.email = coalesce(e.email, v.email)
 left join company_domains as d on d.domain = e.company_domain

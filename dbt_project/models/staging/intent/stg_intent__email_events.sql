@@ -1,10 +1,6 @@
--- One row per SendGrid event id, within the retention window. Machine opens (Apple Mail Privacy Protection) are
--- flagged: they carry no engagement.
-with events as (
-    select *, row_number() over (partition by sg_event_id order by _source_file, _source_line) as occurrence
-    from {{ source('intent', 'email_events') }}
-)
-
+-- SendGrid events as landed, addresses lower-cased. Machine opens (Apple Mail Privacy Protection) are flagged: they
+-- carry no engagement. Every landed row, with its file, SHA-256 and line: the event log
+-- (int_intent__email_event_log) deduplicates and keeps the retention window.
 select
     sg_event_id,
     lower(trim(email)) as email,
@@ -13,8 +9,7 @@ select
     coalesce(sg_machine_open, false) as is_machine_open,
     url,
     category,
-    _source_file as source_file
-from events
-where occurrence = 1
-  and occurred_at >= {{ retention_start() }}
-  and occurred_at < {{ dbt.dateadd('day', 1, as_of_date()) }}
+    _source_file as source_file,
+    _file_sha256 as file_sha256,
+    _source_line as source_line
+from {{ source('intent', 'email_events') }}

@@ -1,11 +1,6 @@
--- One row per web event id (a collector's duplicate counts once), within the retention window before as-of.
-with events as (
-    select
-        *,
-        row_number() over (partition by event_id order by _source_file, _source_line) as occurrence
-    from {{ source('intent', 'web_events') }}
-)
-
+-- Web events as landed, cleaned: empty strings are nulls, the page path is taken from the URL. Every landed row, with
+-- the file, its SHA-256 and the line it came from: the event log (int_intent__web_event_log) deduplicates and keeps
+-- the retention window.
 select
     event_id,
     occurred_at,
@@ -19,8 +14,7 @@ select
     content_id,
     utm_source,
     utm_campaign,
-    _source_file as source_file
-from events
-where occurrence = 1
-  and occurred_at >= {{ retention_start() }}
-  and occurred_at < {{ dbt.dateadd('day', 1, as_of_date()) }}
+    _source_file as source_file,
+    _file_sha256 as file_sha256,
+    _source_line as source_line
+from {{ source('intent', 'web_events') }}

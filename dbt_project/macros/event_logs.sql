@@ -1,0 +1,80 @@
+{#- Event logs kept incrementally (web and e-mail events): each run adds the rows of the files landed since the last
+    run, one row per event id, and the pre-hook removes what has to go — rows of a file landed again with new content
+    (or gone from raw), rows older than the retention window, and the rows of people who asked to be erased. A full
+    refresh (`dbt build --full-refresh`) builds the same table from raw in one go (tested).
+
+    The rows of the model are the new ones only (`append`): new files' rows whose event id is not in the log yet,
+    the first occurrence of each id kept (by file name, then line). -#}
+
+{% macro event_log_rows(staged, id_column) -%}
+{%- set columns = adapter.get_columns_in_relation(staged) | map(attribute='name') | list -%}
+{#- A file landed again with new content (or gone from raw) loses its rows in the pre-hook; an event id it held may
+    also be in another file, already processed: then every landed row is a candidate, not only new files' rows. -#}
+{%- set files_gone = false -%}
+{%- if execute and is_incremental() -%}
+    {%- set files_gone = run_query(_landed_files_gone(staged)).columns[0].values()[0] > 0 -%}
+{%- endif %}
+with staged as (
+    select * from {{ staged }} as s
+    {%- if is_incremental() and not files_gone %}
+    where not exists (
+        select 1 from (select distinct source_file, file_sha256 from {{ this }}) as processed
+        where processed.source_file = s.source_file and processed.file_sha256 = s.file_sha256)
+    {%- endif %}
+),
+
+first_occurrences as (
+    select *
+    from (
+        select *, row_number() over (partition by {{ id_column }} order by source_file, source_line) as occurrence
+        from staged
+        where occurred_at >= {{ retention_start() }}
+    ) as ranked
+    where occurrence = 1
+)
+
+select {% for column in columns %}n.{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}
+from first_occurrences as n
+{%- if is_incremental() %}
+-- ids already in the log (a collector's duplicate in a later file) are not added again
+where not exists (
+    select 1 from (
+        select {{ id_column }} from {{ this }}
+        where {{ id_column }} in (select {{ id_column }} from first_occurrences)
+    ) as known
+    where known.{{ id_column }} = n.{{ id_column }})
+{%- endif %}
+{%- endmacro %}
+
+{#- The rows (alias l) of people erased on request: for web events, every event of a visitor seen once with an erased
+    address, anonymous ones included. -#}
+{% macro erased_event_rows(kind) -%}
+{%- set erased = "(select email from " ~ ref('stg_crm__erasure_requests') ~ ")" -%}
+{%- if kind == 'web' -%}
+(lower(l.email) in {{ erased }}
+ or l.visitor_id in (select visitor_id from {{ this }} where lower(email) in {{ erased }}))
+{%- else -%}
+l.email in {{ erased }}
+{%- endif -%}
+{%- endmacro %}
+
+{#- How many files the log holds rows of that are no longer landed as such (replaced by a new version, or removed). -#}
+{% macro _landed_files_gone(staged) -%}
+select count(*)
+from (select distinct source_file, file_sha256 from {{ this }}) as l
+where not exists (
+    select 1 from (select distinct source_file, file_sha256 from {{ staged }}) as landed
+    where landed.source_file = l.source_file and landed.file_sha256 = l.file_sha256)
+{%- endmacro %}
+
+{#- The pre-hook of an event log (kind: web or email). -#}
+{% macro prune_event_log(staged, kind) -%}
+{%- if load_relation(this) is not none and not flags.FULL_REFRESH -%}
+delete from {{ this }} as l
+where l.occurred_at < {{ retention_start() }}
+   or not exists (
+        select 1 from (select distinct source_file, file_sha256 from {{ staged }}) as landed
+        where landed.source_file = l.source_file and landed.file_sha256 = l.file_sha256)
+   or {{ erased_event_rows(kind) }}
+{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ prune_event_log(ref('stg_intent__web_events'), 'web') }}"
+    )
+}}
+-- depends_on: {{ ref('stg_crm__erasure_requests') }}
+-- Web events, one row per event id (a collector's duplicate counts once), within the retention window, kept
+-- incrementally: a daily run reads only the files landed since the last one (macros/event_logs.sql). A visitor
+-- whose address is erased on request loses every event, anonymous ones included.
+{{ event_log_rows(ref('stg_intent__web_events'), 'event_id') }}

@@ -1,0 +1,112 @@
+"""Daily incremental runs: the next day's files land (new events, a collector's duplicate, a visitor who identifies
+at last, a file re-sent with a line removed, an erasure request) and dbt processes only what changed; a full rebuild
+on the same landed data gives the same tables."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+
+import duckdb
+
+from conftest import run_dbt
+from ingestion.erasure import apply_erasure_requests
+from ingestion.intent import land_feed
+
+NEXT_DAY = "2026-11-27"
+# the event models and everything downstream of them; the status log keeps history a rebuild cannot give
+SELECTION = ["int_intent__web_event_log+", "int_intent__email_event_log+", "--exclude", "int_leads__status_changes+"]
+COMPARED = ["intermediate.int_intent__web_event_log", "intermediate.int_intent__email_event_log",
+            "intermediate.int_intent__web_visitors", "intermediate.int_intent__web_events",
+            "intermediate.int_intent__email_events", "intermediate.int_scoring__activities",
+            "intermediate.int_people__engagement", "marts.qualified_leads", "marts.account_scores",
+            "marts.backtest_lift"]
+
+
+def _next_day_files(con: duckdb.DuckDBPyConnection, zone, sample_zone) -> dict:
+    """Write the next day's landing zone; returns what the test expects to see."""
+    person = con.execute("""select email from intermediate.int_crm__people
+                            where email is not null order by person_key limit 1""").fetchone()[0]
+    anonymous = con.execute("""select visitor_id from raw.web_events where visitor_id like 'a-%'
+                               group by visitor_id having count(email) = 0 order by count(*) desc limit 1""").fetchone()[0]
+    duplicate = con.execute("select * from raw.web_events where event_id like 'evt_p%' order by event_id limit 1").df()
+    erased = con.execute("""select email from intermediate.int_intent__web_events where is_known_person
+                            and email <> ? group by email order by count(*) desc limit 1""", [person]).fetchone()[0]
+    web = zone / "intent" / "web_events"
+    web.mkdir(parents=True)
+    site = "https://www.example-saas.fr"
+    lines = [
+        {"event_id": "evt_day2_1", "occurred_at": f"{NEXT_DAY}T08:00:00Z", "visitor_id": anonymous, "email": person,
+         "event_type": "form_submit", "page_url": f"{site}/ressources/guide"},
+        *({"event_id": f"evt_day2_{n}", "occurred_at": f"{NEXT_DAY}T{8 + n}:00:00Z", "visitor_id": anonymous,
+           "event_type": "page_view", "page_url": f"{site}/tarifs"} for n in (2, 3, 4)),
+        # the collector sent an event of an earlier day again
+        {k: (v.isoformat() + "Z" if k == "occurred_at" else v) for k, v in duplicate.iloc[0].items()
+         if not k.startswith("_") and v is not None and v == v},
+    ]
+    (web / "web-2026-11-27.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    # last month's file sent again, its first event removed: that event leaves the log
+    monthly = sorted((sample_zone / "intent" / "web_events").glob("web-2026-11.*"))[-1]
+    with gzip.open(monthly, "rt", encoding="utf-8") as fh:
+        header, removed_line, *rest = fh.read().splitlines()
+    with gzip.open(web / monthly.name, "wt", encoding="utf-8") as fh:
+        fh.write("\n".join([header, *rest]) + "\n")
+    mail = zone / "intent" / "email_events"
+    mail.mkdir(parents=True)
+    (mail / "sendgrid-2026-11-27.jsonl").write_text(json.dumps(
+        {"sg_event_id": "sg_day2_1", "email": person, "timestamp": 1795766400, "event": "click",
+         "url": f"{site}/tarifs", "category": "produit"}) + "\n")
+    # keep the other monthly files in place (same content: nothing to do for them)
+    for path in (sample_zone / "intent" / "web_events").iterdir():
+        if not (web / path.name).exists():
+            shutil.copy(path, web / path.name)
+    for path in (sample_zone / "intent" / "email_events").iterdir():
+        shutil.copy(path, mail / path.name)
+    return {"person": person, "anonymous": anonymous, "erased": erased,
+            "removed": removed_line.split(",")[0], "duplicate": duplicate.iloc[0]["event_id"]}
+
+
+def test_an_incremental_day_gives_the_tables_a_full_rebuild_gives(warehouse, warehouse_copy, tmp_path):
+    zone = tmp_path / "zone"
+    with duckdb.connect(str(warehouse_copy)) as con:
+        expected = _next_day_files(con, zone, warehouse["zone"])
+        con.execute("insert into raw.crm_erasure_requests values (?, date '2026-11-27', 'erasure_requests.csv')",
+                    [expected["erased"]])
+        apply_erasure_requests(con)
+        for feed in ("web_events", "email_events"):
+            land_feed(con, zone, feed, as_of=__import__("datetime").date.fromisoformat(NEXT_DAY))
+    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
+    rebuilt.parent.mkdir()
+    shutil.copy(warehouse_copy, rebuilt)
+
+    run_dbt(["build", "--select", *SELECTION], warehouse_copy, tmp_path / "target_incremental", as_of=NEXT_DAY)
+    run_dbt(["build", "--full-refresh", "--select", *SELECTION], rebuilt, tmp_path / "target_full", as_of=NEXT_DAY)
+
+    with duckdb.connect() as con:
+        con.execute(f"attach '{warehouse_copy}' as incremental (read_only)")
+        con.execute(f"attach '{rebuilt}' as full_rebuild (read_only)")
+        for table in COMPARED:
+            columns = [c for (c,) in con.execute(f"select column_name from (describe full_rebuild.{table})").fetchall()
+                       if c not in ("source_file", "file_sha256", "source_line")]
+            cols = ", ".join(f'"{c}"' for c in columns)
+            counts = con.execute(f"""
+                select (select count(*) from incremental.{table}),
+                       (select count(*) from (select {cols} from incremental.{table}
+                                              except all select {cols} from full_rebuild.{table})),
+                       (select count(*) from (select {cols} from full_rebuild.{table}
+                                              except all select {cols} from incremental.{table}))""").fetchone()
+            assert counts[0] > 0 and counts[1:] == (0, 0), f"{table}: {counts}"
+
+        log = "incremental.intermediate.int_intent__web_event_log"
+        ids = {i for (i,) in con.execute(f"select event_id from {log}").fetchall()}
+        assert {"evt_day2_1", "evt_day2_4"} <= ids, "the new day's events are in"
+        assert expected["removed"] not in ids, "an event removed from a re-sent file leaves the log"
+        assert con.execute(f"select count(*) from {log} where event_id = ?", [expected["duplicate"]]).fetchone()[0] == 1
+        assert not con.execute(f"select count(*) from {log} where email = ?", [expected["erased"]]).fetchone()[0]
+        # the visitor anonymous for months is that person now, its old visits included
+        attributed = con.execute("""select count(*), count(*) filter (where is_attributed_retroactively)
+                                    from incremental.intermediate.int_intent__web_events
+                                    where visitor_id = ? and email = ?""",
+                                 [expected["anonymous"], expected["person"]]).fetchone()
+        assert attributed[0] > 4 and attributed[1] == attributed[0] - 1
