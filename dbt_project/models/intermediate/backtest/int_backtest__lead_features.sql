@@ -9,8 +9,29 @@ with as_of_dates as (
     select as_of_date from {{ ref('int_backtest__as_of_dates') }}
 ),
 
+-- what does not change with the date, joined once per lead before the dates multiply the rows
 people as (
-    select * from {{ ref('int_crm__people') }}
+    select
+        p.person_key,
+        p.crm_source,
+        p.company_key,
+        p.email,
+        p.created_date,
+        p.siren,
+        p.email_opt_out,
+        c.naf_section_code,
+        c.headcount_band,
+        c.headcount_min,
+        c.revenue_eur,
+        c.region,
+        c.is_diffusible as company_is_diffusible,
+        c.ceased_on,
+        coalesce(f.fit_score, 0) as fit_score,
+        coalesce(t.is_decision_role, false) as title_is_decision_role
+    from {{ ref('int_crm__people') }} as p
+    left join {{ ref('int_companies') }} as c on c.siren = p.siren
+    left join {{ ref('int_companies__fit') }} as f on f.siren = p.siren
+    left join {{ ref('int_scoring__job_titles') }} as t on t.job_title = p.job_title
 ),
 
 deals as (
@@ -68,14 +89,14 @@ select
     false as crm_stage_is_sql,
     false as has_open_deal,
     p.email_opt_out,
-    c.naf_section_code,
-    c.headcount_band,
-    c.headcount_min,
-    c.revenue_eur,
-    c.region,
-    c.is_diffusible as company_is_diffusible,
-    coalesce(c.ceased_on <= p.as_of_date, false) as company_is_ceased,
-    coalesce(f.fit_score, 0) as fit_score,
+    p.naf_section_code,
+    p.headcount_band,
+    p.headcount_min,
+    p.revenue_eur,
+    p.region,
+    p.company_is_diffusible,
+    coalesce(p.ceased_on <= p.as_of_date, false) as company_is_ceased,
+    p.fit_score,
     coalesce(e.engagement_score, 0) as engagement_score,
     e.last_activity_at,
     coalesce(e.requested_demo, false) as requested_demo,
@@ -85,18 +106,15 @@ select
         as intent_score,
     coalesce(cs.has_budget_signal, false) as has_budget_signal,
     coalesce(cs.has_timing_signal, false) as has_timing_signal,
-    coalesce(t.is_decision_role, false) as title_is_decision_role,
+    p.title_is_decision_role,
     coalesce(ps.took_decision_role, false) as took_decision_role,
     l.disqualifying_event,
     l.disqualifying_event_on,
     case when s.suppressed_at < {{ dbt.dateadd('day', 1, 'p.as_of_date') }} then s.suppression_event end
         as suppression_event
 from lead_dates as p
-left join {{ ref('int_companies') }} as c on c.siren = p.siren
-left join {{ ref('int_companies__fit') }} as f on f.siren = p.siren
 left join {{ ref('int_backtest__engagement') }} as e on e.as_of_date = p.as_of_date and e.email = p.email
 left join company_signals as cs on cs.as_of_date = p.as_of_date and cs.siren = p.siren
 left join person_signals as ps on ps.as_of_date = p.as_of_date and ps.email = p.email
-left join {{ ref('int_scoring__job_titles') }} as t on t.job_title = p.job_title
 left join legal as l on l.as_of_date = p.as_of_date and l.siren = p.siren
 left join {{ ref('int_people__email_suppressions') }} as s on s.email = p.email

@@ -60,17 +60,20 @@ select
     q.sql_source,
     q.mql_source,
     q.last_activity_at,
+    q.disqualifying_event_on,
     case when q.intent_score > 0 then 'signal_led' else 'engagement_only' end as qualification_path,
     o.opportunity_on,
     o.won_on,
     coalesce(o.opportunity_on <= {{ dbt.dateadd('day', var('backtest_horizon_days'), 'q.as_of_date') }}, false)
         as converted,
     coalesce(o.won_on <= {{ dbt.dateadd('day', var('backtest_horizon_days'), 'q.as_of_date') }}, false) as won,
-    ntile(10) over (partition by q.as_of_date
-                    order by q.lead_score, {{ dbt.hash("q.lead_id || '/' || cast(q.as_of_date as " ~ dbt.type_string() ~ ")") }})
-        as score_decile,
-    ntile(10) over (partition by q.as_of_date
-                    order by {{ dbt.hash("q.lead_id || '/' || cast(q.as_of_date as " ~ dbt.type_string() ~ ")") }})
-        as random_decile
-from qualified as q
+    ntile(10) over (partition by q.as_of_date order by q.lead_score, q.random_key) as score_decile,
+    ntile(10) over (partition by q.as_of_date order by q.random_key) as random_decile
+from (
+    select
+        *,
+        -- a fixed pseudo-random order of the leads of a date: ties of the score, and the random yardstick
+        {{ dbt.hash("lead_id || '/' || cast(as_of_date as " ~ dbt.type_string() ~ ")") }} as random_key
+    from qualified
+) as q
 left join outcomes as o on o.lead_id = q.lead_id
