@@ -2,9 +2,12 @@
 
 - `landing_zone_sensor`: a new or changed file in the landing zone (path, size and SHA-256; the same file never
   triggers twice) starts a run of its landing asset and everything downstream, up to the publication.
-- `daily_refresh_schedule`: every day at 06:00 Europe/Paris, everything: unchanged files are skipped by their hash in
-  seconds, the models and scores are rebuilt for the new as-of date (windows and decay move with the date even when no
-  file changed), and the marts are published.
+- `daily_refresh_schedule`: every day at 06:00 Europe/Paris: unchanged files are skipped by their hash in seconds, the
+  event logs take in the new files only, the models and scores are rebuilt for the new as-of date (windows and decay
+  move with the date even when no file changed), and the marts are published. Matching CRM companies to the registry
+  is left to the runs the CRM exports or the monthly stock start (the sensor), and the backtest to its weekly run.
+- `weekly_backtest_schedule`: every Monday at 07:00 Europe/Paris, the backtest (26 weekly as-of dates, minutes at
+  national scale) and the report, then the publication.
 - `monthly_sirene_stock_schedule`: on the 2nd of each month at 03:00 Europe/Paris, downloads the new SIRENE stock
   (INSEE publishes it on the 1st); the sensor then lands it.
 
@@ -41,10 +44,40 @@ LANDING_ASSETS = {
     "bodacc": [["raw", "bodacc"]],
 }
 
+# Matching CRM companies to the registry (the candidate table of 34 M names and Splink) depends on the CRM exports and
+# the registry: the sensor reruns it when either lands; the daily API Sirene updates do not change who a company is.
+MATCHING = dg.AssetSelection.assets(
+    ["intermediate", "int_crm__companies_to_match"], ["intermediate", "int_registry__match_candidates"],
+    ["matching", "crm_company_candidates"])
+BACKTEST = dg.AssetSelection.groups("backtest")
+
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
+    selection=dg.AssetSelection.all() - MATCHING - BACKTEST,
+    description="Land what changed, take the new events in, rebuild the scores for today's as-of date, publish for "
+                "BI. Matching runs when the CRM or the stock lands; the backtest weekly.",
+)
+
+all_assets_job = dg.define_asset_job(
+    "all_assets",
     selection=dg.AssetSelection.all(),
-    description="Land what changed, rebuild models and scores for today's as-of date, publish for BI.",
+    description="Everything, matching and the backtest included: what `make run` materialises.",
+)
+
+weekly_backtest_job = dg.define_asset_job(
+    "weekly_backtest",
+    selection=BACKTEST | dg.AssetSelection.assets(["published", "leads"], ["published", "qualification_report"]),
+    description="Replay the scoring at 26 past weekly dates against the deals that followed; publish and draw the "
+                "report.",
+)
+
+weekly_backtest_schedule = dg.ScheduleDefinition(
+    name="weekly_backtest_schedule",
+    job=weekly_backtest_job,
+    cron_schedule="0 7 * * 1",
+    execution_timezone="Europe/Paris",
+    default_status=RUNNING_SCHEDULE,
+    description="Every Monday at 07:00 Europe/Paris: the backtest, the publication and the report.",
 )
 
 daily_refresh_schedule = dg.ScheduleDefinition(
@@ -95,6 +128,6 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     return dg.SensorResult(run_requests=[request], cursor=json.dumps(state))
 
 
-schedules = [daily_refresh_schedule, monthly_sirene_stock_schedule]
+schedules = [daily_refresh_schedule, weekly_backtest_schedule, monthly_sirene_stock_schedule]
 sensors = [landing_zone_sensor]
-jobs = [daily_refresh_job]
+jobs = [daily_refresh_job, weekly_backtest_job, all_assets_job]

@@ -16,13 +16,26 @@ def defs():
     return defs
 
 
-def test_the_daily_refresh_runs_everything_at_six_paris_time(defs):
+def test_the_daily_refresh_runs_at_six_paris_time_and_leaves_matching_and_the_backtest_out(defs):
     schedule = defs.get_schedule_def("daily_refresh_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Europe/Paris")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     job = defs.resolve_job_def("daily_refresh")
     keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
-    assert {"raw/sirene_unites_legales", "marts/qualified_leads", "published/leads"} <= keys
+    assert {"raw/sirene_unites_legales", "raw/sirene_updates_unites_legales", "intermediate/int_intent__web_event_log",
+            "marts/qualified_leads", "published/leads", "published/qualification_report"} <= keys
+    # matching reruns when the CRM or the stock lands (sensor); the backtest weekly
+    assert not keys & {"matching/crm_company_candidates", "intermediate/int_registry__match_candidates",
+                       "marts/backtest_lift", "intermediate/int_backtest__lead_scores"}
+
+
+def test_the_backtest_runs_every_monday_then_publishes(defs):
+    schedule = defs.get_schedule_def("weekly_backtest_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 7 * * 1", "Europe/Paris")
+    keys = {k.to_user_string() for k in defs.resolve_job_def("weekly_backtest").asset_layer.executable_asset_keys}
+    assert {"intermediate/int_backtest__lead_scores", "marts/backtest_summary", "published/leads",
+            "published/qualification_report"} <= keys
+    assert "marts/qualified_leads" not in keys
 
 
 def test_the_monthly_stock_download_waits_for_someone_to_switch_it_on(defs):

@@ -152,7 +152,7 @@ def test_a_run_launched_through_graphql_succeeds_while_a_reader_queries_the_publ
     reader = subprocess.Popen([sys.executable, "-c", READER, str(live["published"] / "leads.duckdb"), str(stop)],
                               stdout=subprocess.PIPE, text=True)
     before = json.loads((live["published"] / "publication.json").read_text())["published_at"]
-    run_id = live["dagster"].launch()
+    run_id = live["dagster"].launch("all_assets")
     status = live["dagster"].wait(run_id, {"SUCCESS", "FAILURE", "CANCELED"})
     stop.touch()
     report = json.loads(reader.communicate(timeout=60)[0])

@@ -20,12 +20,15 @@ REPORTED_MARTS = {"qualified_leads", "account_scores", "target_accounts", "lead_
 
 
 class LayerTranslator(DagsterDbtTranslator):
-    """Groups follow the dbt folders: `reference` for seeds, then `staging`, `intermediate`, `marts`."""
+    """Groups follow the dbt folders: `reference` for seeds, then `staging`, `intermediate`, `marts`; the backtest's
+    models and marts (weekly, not daily) have their own group, `backtest`."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
         fqn = dbt_resource_props.get("fqn", [])
+        if "backtest" in fqn or fqn[-1:] and fqn[-1].startswith("backtest_"):
+            return "backtest"
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
