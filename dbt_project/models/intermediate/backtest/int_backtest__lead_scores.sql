@@ -16,8 +16,9 @@ deals as (
     where created_date is not null
 ),
 
+-- from the CRM people (1 M rows), not from the features (a row per date): read once, the features are not kept
 leads as (
-    select distinct lead_id, company_key from features
+    select person_key as lead_id, company_key from {{ ref('int_crm__people') }}
 ),
 
 -- deals of the person and of their CRM company (two equality joins rather than one with an OR)
