@@ -11,7 +11,7 @@ endif
 SCALE ?= 0.001
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install sample materialize summary run test dev validate bench bench-matching bench-scoring bench-backtest clean
+.PHONY: help install sample materialize summary run test dev validate bench bench-matching bench-scoring bench-backtest bench-daily clean
 
 help:
 	@echo "make run       install, generate the sample landing zone, materialise every asset, print a summary"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-matching  national-scale CRM, intent and matching benchmark (long; never in CI)"
 	@echo "make bench-scoring   national-scale scoring of 1 M leads (after bench-matching; never in CI)"
 	@echo "make bench-backtest  national-scale backtest, 1 M leads x 26 weekly dates (after bench-matching; never in CI)"
+	@echo "make bench-daily     national-scale daily refresh against a full rebuild (after bench-matching; never in CI)"
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -58,6 +59,9 @@ bench-scoring: install
 
 bench-backtest: install
 	$(UV) run python -m bench.backtest
+
+bench-daily: install
+	$(UV) run python -m bench.daily_refresh
 
 clean:
 	rm -rf data/landing data/warehouse.duckdb* data/tmp data/published dbt_project/target
