@@ -212,11 +212,12 @@ def land_daily_updates(con, updates_dir: Path, log: Log = logger.info) -> dict[s
             listing = ", ".join(f"'{f}'" for f in files)
             con.execute(f"""create or replace table raw.{table}__loading as
                 select *, filename as _source_file from read_csv([{listing}], header = true, columns = {{{columns}}},
-                    filename = true, store_rejects = true, rejects_table = '{table}_rejects')""")
+                    filename = true, store_rejects = true, rejects_table = '{table}_rejects',
+                    rejects_scan = '{table}_reject_scans')""")
             con.execute(f"""create or replace table quarantine.{table}__loading as
                 select f.file_path as source_file, r.line as source_line, r.error_message as reason,
                        r.csv_line as raw_line, now()::timestamp as quarantined_at
-                from {table}_rejects r join reject_scans f using (scan_id, file_id)""")
+                from {table}_rejects r join {table}_reject_scans f using (scan_id, file_id)""")
         else:  # no update yet: empty tables with the stock's columns, so staging reads the stock alone
             typed = ", ".join(f'"{c}" {t}' for c, t in spec.columns.items())
             con.execute(f"create or replace table raw.{table}__loading ({typed}, _source_file varchar)")

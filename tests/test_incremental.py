@@ -24,6 +24,28 @@ COMPARED = ["intermediate.int_intent__web_event_log", "intermediate.int_intent__
             "marts.backtest_lift"]
 
 
+def _assert_same_tables(incremental_db, rebuilt_db, tables, tmp_path) -> None:
+    """Every table has rows and the same rows (bookkeeping columns aside) in both warehouses."""
+    # views name their catalog ("warehouse"): each file is opened under that name and its tables exported
+    exported = {}
+    for name, db in (("incremental", incremental_db), ("full_rebuild", rebuilt_db)):
+        with duckdb.connect(str(db), read_only=True) as con:
+            for table in tables:
+                exported[name, table] = tmp_path / f"{name}-{table}.parquet"
+                columns = [c for (c,) in con.execute(f"select column_name from (describe {table})").fetchall()
+                           if c not in ("source_file", "file_sha256", "source_line", "computed_at")]
+                cols = ", ".join(f'"{c}"' for c in columns)
+                con.execute(f"copy (select {cols} from {table}) to '{exported[name, table]}' (format parquet)")
+    with duckdb.connect() as con:
+        for table in tables:
+            incremental, full = (f"read_parquet('{exported[n, table]}')" for n in ("incremental", "full_rebuild"))
+            counts = con.execute(f"""
+                select (select count(*) from {incremental}),
+                       (select count(*) from (select * from {incremental} except all select * from {full})),
+                       (select count(*) from (select * from {full} except all select * from {incremental}))""").fetchone()
+            assert counts[0] > 0 and counts[1:] == (0, 0), f"{table}: {counts}"
+
+
 def _next_day_files(con: duckdb.DuckDBPyConnection, zone, sample_zone) -> dict:
     """Write the next day's landing zone; returns what the test expects to see."""
     person = con.execute("""select email from intermediate.int_crm__people
@@ -83,24 +105,7 @@ def test_an_incremental_day_gives_the_tables_a_full_rebuild_gives(warehouse, war
     run_dbt(["build", "--select", *SELECTION], warehouse_copy, tmp_path / "target_incremental", as_of=NEXT_DAY)
     run_dbt(["build", "--full-refresh", "--select", *SELECTION], rebuilt, tmp_path / "target_full", as_of=NEXT_DAY)
 
-    # views name their catalog ("warehouse"): each file is opened under that name and its tables exported
-    exported = {}
-    for name, db in (("incremental", warehouse_copy), ("full_rebuild", rebuilt)):
-        with duckdb.connect(str(db), read_only=True) as con:
-            for table in COMPARED:
-                exported[name, table] = tmp_path / f"{name}-{table}.parquet"
-                columns = [c for (c,) in con.execute(f"select column_name from (describe {table})").fetchall()
-                           if c not in ("source_file", "file_sha256", "source_line")]
-                cols = ", ".join(f'"{c}"' for c in columns)
-                con.execute(f"copy (select {cols} from {table}) to '{exported[name, table]}' (format parquet)")
-    with duckdb.connect() as con:
-        for table in COMPARED:
-            incremental, full = (f"read_parquet('{exported[n, table]}')" for n in ("incremental", "full_rebuild"))
-            counts = con.execute(f"""
-                select (select count(*) from {incremental}),
-                       (select count(*) from (select * from {incremental} except all select * from {full})),
-                       (select count(*) from (select * from {full} except all select * from {incremental}))""").fetchone()
-            assert counts[0] > 0 and counts[1:] == (0, 0), f"{table}: {counts}"
+    _assert_same_tables(warehouse_copy, rebuilt, COMPARED, tmp_path)
 
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         log = "intermediate.int_intent__web_event_log"
@@ -115,3 +120,63 @@ def test_an_incremental_day_gives_the_tables_a_full_rebuild_gives(warehouse, war
                                     where visitor_id = ? and email = ?""",
                                  [expected["anonymous"], expected["person"]]).fetchone()
         assert attributed[0] > 4 and attributed[1] == attributed[0] - 1
+
+
+REGISTRY_SELECTION = ["int_companies+", "--exclude", "int_leads__status_changes+", "int_registry__match_candidates",
+                      "int_crm__companies_to_match"]
+REGISTRY_COMPARED = ["intermediate.int_companies", "intermediate.int_companies__fit", "marts.target_accounts",
+                     "marts.qualified_leads", "marts.account_scores"]
+
+
+def test_a_day_of_sirene_updates_and_edited_rules_give_the_tables_a_full_rebuild_gives(warehouse_copy, tmp_path):
+    from ingestion.sirene_api import land_daily_updates
+    from ingestion.sources import SIRENE_ETABLISSEMENTS, SIRENE_UNITES_LEGALES
+
+    updates = tmp_path / "updates"
+    updates.mkdir()
+    with duckdb.connect(str(warehouse_copy)) as con:
+        ceasing, growing, moving = [r[0] for r in con.execute("""
+            select siren from marts.qualified_leads where status = 'lead' and siren is not null
+            group by siren order by siren limit 3""").fetchall()]
+        ul = ", ".join(f'"{c}"' for c in SIRENE_UNITES_LEGALES.columns)
+        etab = ", ".join(f'"{c}"' for c in SIRENE_ETABLISSEMENTS.columns)
+        # yesterday INSEE recorded one company ceased, another grown to 50-99 employees, a third's siège moved
+        con.execute(f"""copy (
+            select {ul} from (select * replace (
+                case when siren = '{ceasing}' then 'C' else etatAdministratifUniteLegale end
+                    as etatAdministratifUniteLegale,
+                case when siren = '{growing}' then '21' else trancheEffectifsUniteLegale end
+                    as trancheEffectifsUniteLegale,
+                timestamp '{NEXT_DAY} 02:00:00' as dateDernierTraitementUniteLegale)
+            from raw.sirene_unites_legales where siren in ('{ceasing}', '{growing}'))
+        ) to '{updates / f"{NEXT_DAY}_unites_legales.csv"}' (header)""")
+        con.execute(f"""copy (
+            select {etab} from (select * replace (
+                '75056' as codeCommuneEtablissement, '75001' as codePostalEtablissement,
+                timestamp '{NEXT_DAY} 02:00:00' as dateDernierTraitementEtablissement)
+            from raw.sirene_etablissements where siren = '{moving}' and etablissementSiege)
+        ) to '{updates / f"{NEXT_DAY}_etablissements.csv"}' (header)""")
+        assert land_daily_updates(con, updates, log=lambda _: None) == {"unites_legales": 2, "etablissements": 1}
+        # an analyst gave more points to 20-49 employees (dbt seed loads the edited file)
+        con.execute("update scoring.icp_headcount_bands set points = points + 10 where headcount_band = '12'")
+    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
+    rebuilt.parent.mkdir()
+    shutil.copy(warehouse_copy, rebuilt)
+
+    run_dbt(["run", "--select", *REGISTRY_SELECTION], warehouse_copy, tmp_path / "target_incremental",
+            as_of=NEXT_DAY)
+    run_dbt(["run", "--full-refresh", "--select", *REGISTRY_SELECTION], rebuilt, tmp_path / "target_full",
+            as_of=NEXT_DAY)
+
+    _assert_same_tables(warehouse_copy, rebuilt, REGISTRY_COMPARED, tmp_path)
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        companies = dict(con.execute("""select siren, (is_active, headcount_band, region) from intermediate.int_companies
+                                        where siren in (?, ?, ?)""", [ceasing, growing, moving]).fetchall())
+        assert companies[ceasing][0] is False and companies[growing][1] == "21" and companies[moving][2] == "11"
+        # only the updated companies were computed again for the registry; every company for the new rules
+        recomputed = con.execute("""select count(*) from intermediate.int_companies
+                                    where computed_at > (select min(computed_at) from intermediate.int_companies)""").fetchone()[0]
+        assert recomputed == 3
+        assert con.execute("select count(distinct computed_at) from intermediate.int_companies__fit").fetchone()[0] == 2
+        assert con.execute("""select count(*) from intermediate.int_companies__fit f join scoring.icp_headcount_bands b
+                              on b.headcount_band = '12' and f.headcount_points = b.points""").fetchone()[0] > 0

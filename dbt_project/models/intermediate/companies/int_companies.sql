@@ -1,8 +1,31 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='siren',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+{#- (append_new_columns: a table built before a column existed gets it, then is rebuilt whole.)
+    Daily runs recompute only the units API Sirene updated since the stock (their own record or one of their
+    establishments); a new stock or INPI file (raw._load_log) rebuilds every unit. -#}
+{%- set landed = registry_landed_at() -%}
+{%- set only_updated = is_incremental() and not registry_changed_since_built(landed) -%}
 -- One row per SIREN: the legal unit with its siège, labelled NAF, headcount band with its bounds, geography of the
 -- siège, current revenue from INPI (unknown stays null), and whether it is active and diffusible. The registry side
 -- of every fit score and of the net-new target list.
-with unites as (
+with
+{%- if only_updated %}
+updated_sirens as (
+    select siren from {{ source('sirene', 'sirene_updates_unites_legales') }}
+    union
+    select substring(siret, 1, 9) from {{ source('sirene', 'sirene_updates_etablissements') }}
+),
+{%- endif %}
+
+unites as (
     select * from {{ ref('stg_sirene__unites_legales') }}
+    {%- if only_updated %} where siren in (select siren from updated_sirens){% endif %}
 ),
 
 -- One pass over the establishments gives both the siège's location and the counts: a single aggregate of 42 M
@@ -18,6 +41,9 @@ establishments as (
         max(case when is_siege then libelle_commune end) as libelle_commune,
         bool_or(is_siege and is_active) as siege_is_active
     from {{ ref('stg_sirene__etablissements') }}
+    {%- if only_updated %}
+    where siren in (select siren from updated_sirens)
+    {%- endif %}
     group by siren
 ),
 
@@ -90,7 +116,10 @@ select
     r.revenue_fiscal_year,
     r.revenue_closing_date,
     coalesce(r.revenue_is_confidential, false) as revenue_is_confidential,
-    u.date_dernier_traitement
+    u.date_dernier_traitement,
+    -- when the stock and INPI files this row comes from were landed, and when the row was computed
+    {{ landed }} as registry_landed_at,
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as computed_at
 from unites as u
 left join establishments as s on s.siren = u.siren
 -- older units may carry a code of an older nomenclature: only NAF rév. 2 codes get labels (an equality join, fast)

@@ -1,9 +1,26 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='siren',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+{#- (append_new_columns: a table built before a column existed gets it, then is rebuilt whole.)
+    Daily runs score only the companies int_companies recomputed since (the ones API Sirene updated); other rules
+    (an edited seed) or a rebuilt registry score them all. -#}
+{%- set rules = fit_rules_fingerprint() -%}
+{%- set only_recomputed = is_incremental() and not fit_rules_changed(rules) -%}
 -- Firmographic fit of every registry company against the ideal customer profile (seeds/scoring/icp_*): points for
 -- sector, size, revenue and geography, each with the words of the rule that gave them, and the fit score (0–100).
 -- The whole registry, because the net-new target accounts are chosen from it.
 with companies as (
-    select siren, naf_code, naf_division_code, naf_section_code, headcount_band, revenue_eur, departement, region
+    select siren, naf_code, naf_division_code, naf_section_code, headcount_band, revenue_eur, departement, region,
+           computed_at
     from {{ ref('int_companies') }}
+    {%- if only_recomputed %}
+    where computed_at > (select max(computed_at) from {{ this }})
+    {%- endif %}
 ),
 
 naf as (
@@ -26,6 +43,7 @@ revenue_points as (
 points as (
     select
         c.siren,
+        c.computed_at,
         -- the most specific level listed wins: sous-classe, then division, then section
         coalesce(ns.points, nd.points, nx.points, 0) as sector_points,
         coalesce(ns.reason, nd.reason, nx.reason) as sector_reason,
@@ -47,5 +65,6 @@ points as (
 
 select
     *,
-    cast(least(100, sector_points + headcount_points + revenue_points + geography_points) as integer) as fit_score
+    cast(least(100, sector_points + headcount_points + revenue_points + geography_points) as integer) as fit_score,
+    {{ rules }} as rules_fingerprint
 from points
