@@ -23,9 +23,12 @@ from ingestion.warehouse import Log, connection_config
 
 logger = logging.getLogger(__name__)
 
+# The backtest's marts come from its weekly run: published when they exist, not required (a first daily run publishes
+# the others).
+BACKTEST_MARTS = ["backtest_summary", "backtest_lift", "backtest_status_accuracy", "backtest_won_accounts",
+                  "backtest_qualified_leads", "backtest_qualification_paths"]
 PUBLISHED_MARTS = ["qualified_leads", "account_scores", "target_accounts", "lead_status_history", "funnel",
-                   "backtest_summary", "backtest_lift", "backtest_status_accuracy", "backtest_won_accounts",
-                   "backtest_qualified_leads", "backtest_qualification_paths"]
+                   *BACKTEST_MARTS]
 DATABASE_NAME = "leads.duckdb"
 # The oldest storage format that holds these tables: DuckDB 1.0+ clients open it.
 STORAGE_VERSION = "v1.0.0"
@@ -71,11 +74,14 @@ class Publication:
 
 
 def _check_publishable(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """The gate before any swap: every mart exists, qualified_leads is not empty and has one row per lead."""
+    """The gate before any swap: every mart exists (the backtest's when it has run), qualified_leads is not empty and
+    has one row per lead. Returns the rows of each mart to publish."""
     rows = {}
     for mart in PUBLISHED_MARTS:
         found = con.execute("select count(*) from information_schema.tables where table_catalog = 'warehouse' "
                             "and table_schema = 'marts' and table_name = ?", [mart]).fetchone()[0]
+        if not found and mart in BACKTEST_MARTS:
+            continue
         if not found:
             raise PublicationError(f"marts.{mart} does not exist: materialise the marts before publishing")
         rows[mart] = con.execute(f"select count(*) from warehouse.marts.{mart}").fetchone()[0]
@@ -103,11 +109,14 @@ def _publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, log: Log) -> Pub
     parquet_dir.mkdir(exist_ok=True)
     stamp = f"{os.getpid()}-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%dT%H%M%S%f')}"
     staged_db = publish_dir / f".{DATABASE_NAME}.{stamp}.tmp"
-    staged_parquet = {mart: parquet_dir / f".{mart}.{stamp}.tmp" for mart in PUBLISHED_MARTS}
+    marts = list(rows)
+    if missing := [m for m in PUBLISHED_MARTS if m not in rows]:
+        log(f"not published yet (the weekly backtest has not run): {', '.join(missing)}")
+    staged_parquet = {mart: parquet_dir / f".{mart}.{stamp}.tmp" for mart in marts}
     try:
         con.execute(f"attach '{staged_db}' as publication (storage_version '{STORAGE_VERSION}')")
         try:
-            for mart in PUBLISHED_MARTS:
+            for mart in marts:
                 con.execute(f"create table publication.main.{mart} as select * from warehouse.marts.{mart}")
                 log(f"staged {mart}: {rows[mart]:,} rows")
             for name, sql in BI_VIEWS.items():
@@ -129,7 +138,7 @@ def _publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, log: Log) -> Pub
         staged_manifest.write_text(json.dumps({
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "as_of": str(as_of) if as_of else None, "rows": rows, "database": DATABASE_NAME,
-            "parquet": {mart: f"parquet/{mart}.parquet" for mart in PUBLISHED_MARTS}, "views": list(BI_VIEWS),
+            "parquet": {mart: f"parquet/{mart}.parquet" for mart in marts}, "views": list(BI_VIEWS),
         }, indent=2) + "\n")
         os.replace(staged_manifest, manifest)
     finally:

@@ -111,9 +111,15 @@ def time_to_sql_chart(con: duckdb.DuckDBPyConnection) -> bytes:
 
 
 CHARTS = {"funnel": funnel_chart, "lift_by_decile": lift_chart, "time_to_sql": time_to_sql_chart}
+BACKTEST_CHARTS = {"lift_by_decile", "time_to_sql"}
+NO_BACKTEST = "No backtest yet: the weekly_backtest job (Mondays) or `make run` replays the scoring against the deals."
 
 
-def backtest_summary(con: duckdb.DuckDBPyConnection) -> dict:
+def backtest_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The backtest in one row; None before the first backtest has been published."""
+    if not con.execute("select count(*) from information_schema.tables where table_name = 'backtest_summary'"
+                       ).fetchone()[0]:
+        return None
     row = con.execute("select * from backtest_summary").fetchone()
     if row is None:
         raise ReportError("backtest_summary is empty: the backtest scored no lead (are there leads created before "
@@ -129,8 +135,10 @@ def _num(value, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def headlines(summary: dict) -> list[str]:
+def headlines(summary: dict | None) -> list[str]:
     """The backtest's findings in a sales manager's words."""
+    if summary is None:
+        return [NO_BACKTEST]
     s = summary
     return [
         f"Replayed every week from {s['first_as_of_date']} to {s['last_as_of_date']} ({s['as_of_dates']} dates, "
@@ -163,9 +171,13 @@ def html_page(con: duckdb.DuckDBPyConnection, charts: dict[str, bytes], lines: l
         f'<figure><img alt="{name}" src="data:image/png;base64,{base64.b64encode(png).decode()}"></figure>'
         for name, png in charts.items())
     findings = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    lift = _table(con, "select decile, lead_dates, opportunities, conversion_rate, lift, random_lift "
-                       "from backtest_lift order by decile desc")
-    paths = _table(con, "select * from backtest_qualification_paths order by qualification_path")
+    tables = ""
+    if "lift_by_decile" in charts:
+        tables = ("<h2>Lift by lead-score decile</h2>"
+                  + _table(con, "select decile, lead_dates, opportunities, conversion_rate, lift, random_lift "
+                                "from backtest_lift order by decile desc")
+                  + "<h2>Qualification paths</h2>"
+                  + _table(con, "select * from backtest_qualification_paths order by qualification_path"))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Does lead qualification work? — {html.escape(as_of)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;color:#1d2733;line-height:1.45}}
@@ -173,7 +185,7 @@ table{{border-collapse:collapse;margin:1em 0;font-size:.9em}}td,th{{border:1px s
 text-align:right}}th{{background:#eef2f6}}img{{max-width:100%}}figure{{margin:1.5em 0}}</style></head>
 <body><h1>Does lead qualification work?</h1>
 <p>Scores and statuses as of {html.escape(as_of)}, checked against the deals that followed.</p>
-<ul>{findings}</ul>{images}<h2>Lift by lead-score decile</h2>{lift}<h2>Qualification paths</h2>{paths}
+<ul>{findings}</ul>{images}{tables}
 </body></html>
 """
 
@@ -196,7 +208,7 @@ def write_report(settings: Settings, log: Log = logger.info) -> Report:
         summary = backtest_summary(con)
         as_of = con.execute("select max(as_of) from qualified_leads").fetchone()[0]
         as_of = as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)
-        charts = {name: draw(con) for name, draw in CHARTS.items()}
+        charts = {name: draw(con) for name, draw in CHARTS.items() if summary or name not in BACKTEST_CHARTS}
         lines = headlines(summary)
         page = html_page(con, charts, lines, as_of)
     finally:

@@ -104,3 +104,19 @@ def test_a_failed_publication_leaves_the_last_good_one(warehouse_copy, tmp_path,
         publish_marts(settings)
     assert {p: _sha(p) for p in before} == before
     assert not list((tmp_path / "published").rglob("*.tmp"))
+
+
+def test_before_the_first_backtest_the_other_marts_are_published_and_the_report_says_so(warehouse_copy, tmp_path,
+                                                                                         monkeypatch):
+    from ingestion.publish import BACKTEST_MARTS
+    from ingestion.qualification_report import NO_BACKTEST, write_report
+
+    with duckdb.connect(str(warehouse_copy)) as con:
+        for mart in BACKTEST_MARTS:
+            con.execute(f"drop table marts.{mart}")
+    settings = _settings(warehouse_copy, tmp_path / "published", monkeypatch)
+    publication = publish_marts(settings)
+    assert set(publication.rows) == set(PUBLISHED_MARTS) - set(BACKTEST_MARTS)
+    report = write_report(settings)
+    assert set(report.charts) == {"funnel"} and report.headlines == [NO_BACKTEST]
+    assert NO_BACKTEST.split(":")[0] in report.page.read_text()

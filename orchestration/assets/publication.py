@@ -46,9 +46,10 @@ def qualification_report(context: dg.AssetExecutionContext) -> dg.MaterializeRes
     metadata = {
         "page": dg.MetadataValue.path(str(report.page)),
         "findings": dg.MetadataValue.md("\n".join(f"- {line}" for line in report.headlines)),
-        "top_decile_lift": report.summary["top_decile_lift"],
-        "top_decile_random_lift": report.summary["top_decile_random_lift"],
     }
+    if report.summary:
+        metadata["top_decile_lift"] = report.summary["top_decile_lift"]
+        metadata["top_decile_random_lift"] = report.summary["top_decile_random_lift"]
     for name, path in report.charts.items():
         encoded = base64.b64encode(path.read_bytes()).decode()
         metadata[f"chart_{name}"] = dg.MetadataValue.md(f"![{name}](data:image/png;base64,{encoded})")
