@@ -59,10 +59,11 @@ l.email in {{ erased }}
 {%- endif -%}
 {%- endmacro %}
 
-{#- How many files the log holds rows of that are no longer landed as such (replaced by a new version, or removed). -#}
+{#- How many files the log holds rows of that are no longer landed as such (replaced by a new version, or removed).
+    Rows past the retention window do not count: raw drops them as feeds land, the pre-hook drops them here. -#}
 {% macro _landed_files_gone(staged) -%}
 select count(*)
-from (select distinct source_file, file_sha256 from {{ this }}) as l
+from (select distinct source_file, file_sha256 from {{ this }} where occurred_at >= {{ retention_start() }}) as l
 where not exists (
     select 1 from (select distinct source_file, file_sha256 from {{ staged }}) as landed
     where landed.source_file = l.source_file and landed.file_sha256 = l.file_sha256)
