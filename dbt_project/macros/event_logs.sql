@@ -11,9 +11,12 @@
 {#- A file landed again with new content (or gone from raw) loses its rows in the pre-hook; an event id it held may
     also be in another file, already processed: then every landed row is a candidate, not only new files' rows. -#}
 {%- set files_gone = false -%}
+{%- set new_files = none -%}
 {#- (asked before the pre-hook prunes; a unit test gives `this` as rows and has no files gone) -#}
 {%- if execute and is_incremental() and model.resource_type != 'unit_test' -%}
     {%- set files_gone = run_query(_landed_files_gone(staged)).columns[0].values()[0] > 0 -%}
+    {#- the new files by name, as constants: the scan of raw reads only their rows -#}
+    {%- set new_files = run_query(_new_landed_files(staged)).rows -%}
 {%- endif %}
 with staged as (
     select * from {{ staged }} as s
@@ -21,6 +24,14 @@ with staged as (
     where not exists (
         select 1 from (select distinct source_file, file_sha256 from {{ this }}) as processed
         where processed.source_file = s.source_file and processed.file_sha256 = s.file_sha256)
+    {%- if new_files is not none %}
+      {%- if new_files | length == 0 %}
+      and 1 = 0
+      {%- else %}
+      and s.source_file in ({% for row in new_files %}'{{ row[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %})
+      and s.file_sha256 in ({% for row in new_files %}'{{ row[1] }}'{{ ', ' if not loop.last }}{% endfor %})
+      {%- endif %}
+    {%- endif %}
     {%- endif %}
 ),
 
@@ -67,6 +78,14 @@ from (select distinct source_file, file_sha256 from {{ this }} where occurred_at
 where not exists (
     select 1 from (select distinct source_file, file_sha256 from {{ staged }}) as landed
     where landed.source_file = l.source_file and landed.file_sha256 = l.file_sha256)
+{%- endmacro %}
+
+{#- The landed files (name, SHA-256) the log has no row of yet. -#}
+{% macro _new_landed_files(staged) -%}
+select distinct source_file, file_sha256 from {{ staged }} as s
+where not exists (
+    select 1 from (select distinct source_file, file_sha256 from {{ this }}) as processed
+    where processed.source_file = s.source_file and processed.file_sha256 = s.file_sha256)
 {%- endmacro %}
 
 {#- The pre-hook of an event log (kind: web or email). -#}
