@@ -45,16 +45,22 @@ first_occurrences as (
     where occurrence = 1
 )
 
+{%- if is_incremental() %},
+
+-- ids of the new rows already in the log (a collector's duplicate in a later file): an equality join on the new
+-- ids, then an anti join (a NOT EXISTS over a subquery of the log made DuckDB spill tens of GB at national scale)
+known as (
+    select l.{{ id_column }}
+    from {{ this }} as l
+    join (select {{ id_column }} from first_occurrences) as f on f.{{ id_column }} = l.{{ id_column }}
+)
+{%- endif %}
+
 select {% for column in columns %}n.{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}
 from first_occurrences as n
 {%- if is_incremental() %}
--- ids already in the log (a collector's duplicate in a later file) are not added again
-where not exists (
-    select 1 from (
-        select {{ id_column }} from {{ this }}
-        where {{ id_column }} in (select {{ id_column }} from first_occurrences)
-    ) as known
-    where known.{{ id_column }} = n.{{ id_column }})
+left join known as k on k.{{ id_column }} = n.{{ id_column }}
+where k.{{ id_column }} is null
 {%- endif %}
 {%- endmacro %}
 
