@@ -13,3 +13,21 @@
     where object_type in ('{{ object_types | join("', '") }}')
     group by crm_source, object_type, source_file, record_number
 {%- endmacro %}
+
+{#- Per lead, the day its first deal was created (opportunity_on) and the close day of its first won deal (won_on),
+    counting the deals of the person and of their CRM company (two equality joins rather than one with an OR).
+    `leads` has lead_id and company_key; `deals` has person_key, company_key, created_date, close_date, is_won. -#}
+{% macro lead_deal_dates(leads, deals) -%}
+select
+    lead_id,
+    min(created_date) as opportunity_on,
+    min(case when is_won then close_date end) as won_on
+from (
+    select l.lead_id, d.created_date, d.close_date, d.is_won
+    from {{ leads }} as l join {{ deals }} as d on d.person_key = l.lead_id
+    union all
+    select l.lead_id, d.created_date, d.close_date, d.is_won
+    from {{ leads }} as l join {{ deals }} as d on d.company_key = l.company_key
+) as lead_deals
+group by lead_id
+{%- endmacro %}

@@ -35,18 +35,18 @@ people as (
 ),
 
 deals as (
-    select person_key, company_key, created_date from {{ ref('stg_crm__deals') }} where created_date is not null
+    select person_key, company_key, created_date, close_date, is_won
+    from {{ ref('stg_crm__deals') }}
+    where created_date is not null
 ),
 
--- the first deal of the person or of their CRM company (two equality joins rather than one with an OR)
+leads as (
+    select person_key as lead_id, company_key from people
+),
+
+-- the first deal of the person or of their CRM company
 first_deals as (
-    select lead_id, min(created_date) as first_deal_on
-    from (
-        select p.person_key as lead_id, d.created_date from people as p join deals as d on d.person_key = p.person_key
-        union all
-        select p.person_key, d.created_date from people as p join deals as d on d.company_key = p.company_key
-    ) as lead_deals
-    group by lead_id
+    {{ lead_deal_dates('leads', 'deals') }}
 ),
 
 lead_dates as (
@@ -55,7 +55,7 @@ lead_dates as (
     cross join as_of_dates as d
     left join first_deals as f on f.lead_id = p.person_key
     where p.created_date <= d.as_of_date
-      and (f.first_deal_on is null or f.first_deal_on > d.as_of_date)
+      and (f.opportunity_on is null or f.opportunity_on > d.as_of_date)
 ),
 
 signals as (

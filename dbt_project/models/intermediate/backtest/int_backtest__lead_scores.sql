@@ -21,23 +21,9 @@ leads as (
     select person_key as lead_id, company_key from {{ ref('int_crm__people') }}
 ),
 
--- deals of the person and of their CRM company (two equality joins rather than one with an OR)
-lead_deals as (
-    select l.lead_id, d.created_date, d.close_date, d.is_won
-    from leads as l join deals as d on d.person_key = l.lead_id
-    union all
-    select l.lead_id, d.created_date, d.close_date, d.is_won
-    from leads as l join deals as d on d.company_key = l.company_key
-),
-
 -- a lead is in the backtest only before its first deal: the first deal is the outcome to predict
 outcomes as (
-    select
-        lead_id,
-        min(created_date) as opportunity_on,
-        min(case when is_won then close_date end) as won_on
-    from lead_deals
-    group by lead_id
+    {{ lead_deal_dates('leads', 'deals') }}
 )
 
 select

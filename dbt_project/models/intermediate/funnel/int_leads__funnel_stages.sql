@@ -20,22 +20,8 @@ deals as (
     from {{ ref('stg_crm__deals') }}
 ),
 
--- deals of the person, and of their CRM company (two equality joins rather than one with an OR)
-lead_deals as (
-    select l.lead_id, d.created_date, d.close_date, d.is_won
-    from leads as l join deals as d on d.person_key = l.lead_id
-    union all
-    select l.lead_id, d.created_date, d.close_date, d.is_won
-    from leads as l join deals as d on d.company_key = l.company_key
-),
-
 deal_dates as (
-    select
-        lead_id,
-        min(created_date) as opportunity_on,
-        min(case when is_won then close_date end) as won_on
-    from lead_deals
-    group by lead_id
+    {{ lead_deal_dates('leads', 'deals') }}
 )
 
 select
