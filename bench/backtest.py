@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from bench.registry import REPO, RESULTS
-from bench.scoring import _timed_dbt
+from bench.scoring import _timed_dbt, national_warehouse
 
 BACKTEST = ["path:models/intermediate/backtest", "backtest_lift", "backtest_status_accuracy", "backtest_won_accounts",
             "backtest_qualified_leads", "backtest_qualification_paths", "backtest_summary"]
@@ -30,21 +30,8 @@ PREREQUISITES = ["int_companies__fit", "int_scoring__job_titles", "stg_intent__e
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=REPO / "bench" / "data")
-    args = parser.parse_args(argv)
-    work = args.work.resolve()
-    warehouse = work / "warehouse_full.duckdb"
-    if not warehouse.exists():
-        raise SystemExit(f"{warehouse} does not exist: run `make bench-matching` first (it builds the national "
-                         "warehouse this benchmark replays)")
-    os.environ.update({"LEADS_DUCKDB_PATH": str(warehouse), "LEADS_AS_OF": "2026-11-26",
-                       "LEADS_LANDING_DIR": str(work / "landing_full")})
+    work, warehouse, report = national_warehouse(argv, __doc__, "replays")
     target = work / "dbt_target_backtest"
-    report: dict = {"date": dt.datetime.now().isoformat(timespec="seconds"),
-                    "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                                "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
-                                "duckdb_memory_limit": os.environ.get("LEADS_DUCKDB_MEMORY_LIMIT") or "4GB"}}
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -77,22 +77,28 @@ def _timed_dbt(*args: str, target: Path) -> dict:
                               if r["unique_id"].startswith("model.")}}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def national_warehouse(argv: list[str] | None, doc: str, purpose: str) -> tuple[Path, Path, dict]:
+    """The national warehouse `make bench-matching` leaves (its path set in the environment at the suite's as-of
+    date) and a report started with the date and the machine."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "data")
-    args = parser.parse_args(argv)
-    work = args.work.resolve()
+    work = parser.parse_args(argv).work.resolve()
     warehouse = work / "warehouse_full.duckdb"
     if not warehouse.exists():
         raise SystemExit(f"{warehouse} does not exist: run `make bench-matching` first (it builds the national "
-                         "warehouse this benchmark scores)")
+                         f"warehouse this benchmark {purpose})")
     os.environ.update({"LEADS_DUCKDB_PATH": str(warehouse), "LEADS_AS_OF": "2026-11-26",
                        "LEADS_LANDING_DIR": str(work / "landing_full")})
+    report = {"date": dt.datetime.now().isoformat(timespec="seconds"),
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                          "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+                          "duckdb_memory_limit": os.environ.get("LEADS_DUCKDB_MEMORY_LIMIT") or "4GB"}}
+    return work, warehouse, report
+
+
+def main(argv: list[str] | None = None) -> int:
+    work, warehouse, report = national_warehouse(argv, __doc__, "scores")
     target = work / "dbt_target_scoring"
-    report: dict = {"date": dt.datetime.now().isoformat(timespec="seconds"),
-                    "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                                "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
-                                "duckdb_memory_limit": os.environ.get("LEADS_DUCKDB_MEMORY_LIMIT") or "4GB"}}
     # the log would otherwise keep the rows of an earlier benchmark run of the same as-of
     import duckdb
 
