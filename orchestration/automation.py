@@ -5,7 +5,8 @@
 - `daily_refresh_schedule`: every day at 06:00 Europe/Paris: unchanged files are skipped by their hash in seconds, the
   event logs take in the new files only, the models and scores are rebuilt for the new as-of date (windows and decay
   move with the date even when no file changed), and the marts are published. Matching CRM companies to the registry
-  is left to the runs the CRM exports or the monthly stock start (the sensor), and the backtest to its weekly run.
+  and the other models that read only the CRM exports, the stock or INPI (CRM companies and their matches, latest
+  revenue) are left to the runs those files start (the sensor), and the backtest to its weekly run.
 - `weekly_backtest_schedule`: every Monday at 07:00 Europe/Paris, the backtest (26 weekly as-of dates, minutes at
   national scale) and the report, then the publication.
 - `monthly_sirene_stock_schedule`: on the 2nd of each month at 03:00 Europe/Paris, downloads the new SIRENE stock
@@ -50,12 +51,19 @@ MATCHING = dg.AssetSelection.assets(
     ["intermediate", "int_crm__companies_to_match"], ["intermediate", "int_registry__match_candidates"],
     ["matching", "crm_company_candidates"])
 BACKTEST = dg.AssetSelection.groups("backtest")
+# Models that read only the CRM exports, the monthly stock or INPI (and seeds): the daily API Sirene updates and events
+# do not change them (who a CRM company is, its latest accounts). The sensor's run of what landed rebuilds them; the
+# daily refresh reads them as they are. CRM people stay in the daily run: an erasure request must take effect on the
+# next run whatever started it.
+REBUILT_WHEN_LANDED = dg.AssetSelection.assets(*[["intermediate", name] for name in (
+    "int_crm__companies", "int_crm__company_matches_exact", "int_crm__company_matches",
+    "int_companies__latest_revenue")], ["marts", "crm_match_review"])
 
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
-    selection=dg.AssetSelection.all() - MATCHING - BACKTEST,
+    selection=dg.AssetSelection.all() - MATCHING - REBUILT_WHEN_LANDED - BACKTEST,
     description="Land what changed, take the new events in, rebuild the scores for today's as-of date, publish for "
-                "BI. Matching runs when the CRM or the stock lands; the backtest weekly.",
+                "BI. Matching and the CRM models run when the CRM or the stock lands; the backtest weekly.",
 )
 
 all_assets_job = dg.define_asset_job(

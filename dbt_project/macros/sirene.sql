@@ -13,31 +13,40 @@
 
 {#- The stock with the daily updates merged over it: for each key, the row with the latest processing date wins (an
     update processed at the same instant as the stock row leaves the stock row; an update with a date beats a stock
-    row without one). Columns are the stock's. -#}
+    row without one). Columns are the stock's.
+    One full outer join of the stock with the (small) updates, each column taken from the winning side: readers pay
+    only for the columns they use (the former union of the two sides read every column of the 42 M establishments, 9 s
+    instead of 2 s). -#}
 {% macro sirene_with_updates(stock, updates, key, processed_at) -%}
     {%- set columns = adapter.get_columns_in_relation(stock) if execute else [] -%}
     {%- set names = columns | map(attribute='name') | reject('equalto', '_source_file') | list -%}
-    {%- set column_list = names | join(', ') if names else '*' -%}
     with latest_updates as (
-        select {{ column_list }}
+        select *
         from (
             select *, row_number() over (partition by {{ key }} order by {{ processed_at }} desc) as recency
             from {{ updates }}
         ) as ranked
         where recency = 1
+    ),
+
+    sides as (
+        select
+            s.*,
+            u.{{ key }} is not null
+                and (s.{{ key }} is null
+                     or (u.{{ processed_at }} is not null
+                         and (s.{{ processed_at }} is null or u.{{ processed_at }} > s.{{ processed_at }})))
+                as update_wins
+            {%- for c in names %},
+            u.{{ c }} as {{ adapter.quote('u__' ~ c) }}
+            {%- endfor %}
+        from {{ stock }} as s
+        full outer join latest_updates as u on u.{{ key }} = s.{{ key }}
     )
-    -- equality joins on the key, the date compared after: hash joins with the (small) updates on the build side
-    select {% for c in names %}s.{{ c }}{{ ', ' if not loop.last }}{% endfor %}{{ 's.*' if not names }}
-    from {{ stock }} as s
-    left join latest_updates as u on u.{{ key }} = s.{{ key }}
-    where u.{{ key }} is null
-       or not (u.{{ processed_at }} is not null
-               and (s.{{ processed_at }} is null or u.{{ processed_at }} > s.{{ processed_at }}))
-    union all
-    select {% for c in names %}u.{{ c }}{{ ', ' if not loop.last }}{% endfor %}{{ 'u.*' if not names }}
-    from latest_updates as u
-    left join {{ stock }} as s on s.{{ key }} = u.{{ key }}
-    where s.{{ key }} is null
-       or (u.{{ processed_at }} is not null
-           and (s.{{ processed_at }} is null or u.{{ processed_at }} > s.{{ processed_at }}))
+
+    select
+        {%- for c in names %}
+        case when update_wins then {{ adapter.quote('u__' ~ c) }} else {{ c }} end as {{ c }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from sides
 {%- endmacro %}

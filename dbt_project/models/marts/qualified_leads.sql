@@ -9,8 +9,8 @@ reasons_by_component as (
     select
         lead_id,
         component,
-        {{ dbt.listagg("reason || ' (' || " ~ format_points('points') ~ " || ')'", "'; '",
-                       "order by points desc, rule") }} as rules
+        {{ sorted_listagg("reason || ' (' || " ~ format_points('points') ~ " || ')'", "'; '", ['-points', 'rule']) }}
+            as rules
     from {{ ref('int_leads__score_reasons') }}
     group by lead_id, component
 ),
