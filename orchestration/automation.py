@@ -56,7 +56,7 @@ BACKTEST = dg.AssetSelection.groups("backtest")
 # daily refresh reads them as they are. CRM people stay in the daily run: an erasure request must take effect on the
 # next run whatever started it.
 REBUILT_WHEN_LANDED = dg.AssetSelection.assets(*[["intermediate", name] for name in (
-    "int_crm__companies", "int_crm__company_matches_exact", "int_crm__company_matches",
+    "int_crm__companies", "int_crm__company_matches_exact", "int_crm__company_matches", "int_crm__company_domains",
     "int_companies__latest_revenue")], ["marts", "crm_match_review"])
 
 daily_refresh_job = dg.define_asset_job(

@@ -7,7 +7,14 @@ with touched as (
     union
     select siren from {{ ref('int_intent__bodacc_events') }}
     union
-    select domain_siren from {{ ref('int_intent__web_events') }} where domain_siren is not null
+    -- companies seen by reverse IP up to the as-of date: the log's distinct domains, not its 50 M rows tied to people
+    select d.siren
+    from (
+        select distinct company_domain from {{ ref('int_intent__web_event_log') }}
+        where occurred_at < {{ dbt.dateadd('day', 1, as_of_date()) }}
+    ) as l
+    join {{ ref('int_crm__company_domains') }} as d on d.domain = l.company_domain
+    where d.siren is not null
 ),
 
 people as (

@@ -10,14 +10,6 @@ with events as (
 
 people_emails as (
     select distinct email from {{ ref('int_crm__people') }} where email is not null
-),
-
-company_domains as (
-    select c.domain, min(c.company_key) as company_key, min(m.siren) as siren
-    from {{ ref('int_crm__companies') }} as c
-    left join {{ ref('int_crm__company_matches') }} as m on m.company_key = c.company_key
-    where c.domain is not null
-    group by c.domain
 )
 
 select
@@ -40,4 +32,4 @@ select
 from events as e
 left join {{ ref('int_intent__web_visitors') }} as v on v.visitor_id = e.visitor_id
 left join people_emails as p on p.email = coalesce(e.email, v.email)
-left join company_domains as d on d.domain = e.company_domain
+left join {{ ref('int_crm__company_domains') }} as d on d.domain = e.company_domain

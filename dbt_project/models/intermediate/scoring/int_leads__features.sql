@@ -17,6 +17,19 @@ people_with_open_deals as (
 
 companies_with_open_deals as (
     select distinct company_key from {{ ref('stg_crm__deals') }} where not is_closed and company_key is not null
+),
+
+-- the leads' companies with their fit, picked out of the 29 M-row registry tables first: a left join of the leads to
+-- them would build its hash table on the registry side
+lead_companies as (
+    select
+        c.siren, c.company_name, c.naf_code, c.naf_label, c.naf_section_code, c.headcount_band,
+        c.headcount_band_label, c.headcount_min, c.revenue_eur, c.departement, c.region, c.region_name,
+        c.is_active, c.is_diffusible, f.fit_score, f.sector_points, f.sector_reason, f.headcount_points,
+        f.headcount_reason, f.revenue_points, f.revenue_reason, f.geography_points, f.geography_reason
+    from {{ ref('int_companies') }} as c
+    join {{ ref('int_companies__fit') }} as f on f.siren = c.siren
+    where c.siren in (select siren from people)
 )
 
 select
@@ -52,7 +65,16 @@ select
     c.region_name,
     c.is_active as company_is_active,
     c.is_diffusible as company_is_diffusible,
-    coalesce(f.fit_score, 0) as fit_score,
+    coalesce(c.fit_score, 0) as fit_score,
+    -- the fit rules that gave the points, for the score reasons
+    c.sector_points,
+    c.sector_reason,
+    c.headcount_points,
+    c.headcount_reason,
+    c.revenue_points,
+    c.revenue_reason,
+    c.geography_points,
+    c.geography_reason,
     coalesce(e.engagement_score, 0) as engagement_score,
     e.last_activity_at,
     coalesce(e.requested_demo, false) as requested_demo,
@@ -79,8 +101,7 @@ select
         as crm_stage_is_sql,
     (od_person.person_key is not null or od_company.company_key is not null) as has_open_deal
 from people as p
-left join {{ ref('int_companies') }} as c on c.siren = p.siren
-left join {{ ref('int_companies__fit') }} as f on f.siren = p.siren
+left join lead_companies as c on c.siren = p.siren
 left join {{ ref('int_people__engagement') }} as e on e.email = p.email
 left join {{ ref('int_companies__signals') }} as cs on cs.siren = p.siren
 left join person_signals as ps on ps.email = p.email

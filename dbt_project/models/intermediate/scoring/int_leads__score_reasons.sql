@@ -5,11 +5,12 @@ with leads as (
     select lead_id, email, siren from {{ ref('int_leads__features') }}
 ),
 
--- the registry-wide fit table is read once, for the leads' companies only
+-- the fit rules of each lead's company, carried by the features (the registry-wide fit table is not read again)
 lead_fit as (
-    select l.lead_id, f.*
-    from leads as l
-    join {{ ref('int_companies__fit') }} as f on f.siren = l.siren
+    select lead_id, sector_points, sector_reason, headcount_points, headcount_reason, revenue_points, revenue_reason,
+           geography_points, geography_reason
+    from {{ ref('int_leads__features') }}
+    where siren is not null
 ),
 
 fit_rules as (
