@@ -5,23 +5,16 @@ with leads as (
     select * from {{ ref('int_leads__qualification') }}
 ),
 
-reasons_by_component as (
-    select
-        lead_id,
-        component,
-        {{ sorted_listagg("reason || ' (' || " ~ format_points('points') ~ " || ')'", "'; '", ['-points', 'rule']) }}
-            as rules
-    from {{ ref('int_leads__score_reasons') }}
-    group by lead_id, component
-),
-
+-- the reasons of each component in one pass over the score reasons, highest points first
+{%- set reason_text = "reason || ' (' || " ~ format_points('points') ~ " || ')'" %}
 reasons as (
     select
         lead_id,
-        max(case when component = 'fit' then rules end) as fit_rules,
-        max(case when component = 'engagement' then rules end) as engagement_rules,
-        max(case when component = 'intent' then rules end) as intent_rules
-    from reasons_by_component
+        {%- for component in ['fit', 'engagement', 'intent'] %}
+        {{ sorted_listagg(reason_text, "'; '", ['-points', 'rule'], "component = '" ~ component ~ "'") }}
+            as {{ component }}_rules{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_leads__score_reasons') }}
     group by lead_id
 ),
 
