@@ -24,9 +24,13 @@ def test_the_daily_refresh_runs_at_six_paris_time_and_leaves_matching_and_the_ba
     keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
     assert {"raw/sirene_unites_legales", "raw/sirene_updates_unites_legales", "intermediate/int_intent__web_event_log",
             "marts/qualified_leads", "published/leads", "published/qualification_report"} <= keys
-    # matching reruns when the CRM or the stock lands (sensor); the backtest weekly
+    # matching and what reads only the CRM exports or INPI rerun when those files land (sensor); the backtest weekly
     assert not keys & {"matching/crm_company_candidates", "intermediate/int_registry__match_candidates",
-                       "marts/backtest_lift", "intermediate/int_backtest__lead_scores"}
+                       "intermediate/int_crm__company_matches_exact", "intermediate/int_crm__company_domains",
+                       "intermediate/int_companies__latest_revenue", "marts/backtest_lift",
+                       "intermediate/int_backtest__lead_scores"}
+    # CRM people stay: an erasure request takes effect on the next run, whichever starts it
+    assert "intermediate/int_crm__people" in keys
 
 
 def test_the_backtest_runs_every_monday_then_publishes(defs):
