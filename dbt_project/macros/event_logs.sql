@@ -88,9 +88,8 @@ l.email in {{ erased }}
 {%- endmacro %}
 
 {#- The file versions (name, SHA-256) a relation holds rows of, as a list of [name, sha] pairs. -#}
-{% macro _file_versions(relation, where=none) -%}
-    {%- set rows = run_query("select distinct source_file, file_sha256 from " ~ relation
-                             ~ (" where " ~ where if where else "")).rows -%}
+{% macro _file_versions(relation) -%}
+    {%- set rows = run_query("select distinct source_file, file_sha256 from " ~ relation).rows -%}
     {{ return(rows | map('list') | list) }}
 {%- endmacro %}
 
