@@ -180,3 +180,47 @@ def test_a_day_of_sirene_updates_and_edited_rules_give_the_tables_a_full_rebuild
         assert con.execute("select count(distinct computed_at) from intermediate.int_companies__fit").fetchone()[0] == 2
         assert con.execute("""select count(*) from intermediate.int_companies__fit f join scoring.icp_headcount_bands b
                               on b.headcount_band = '12' and f.headcount_points = b.points""").fetchone()[0] > 0
+
+
+def test_an_event_a_resent_file_drops_comes_back_from_the_later_file_that_also_held_it(warehouse, warehouse_copy,
+                                                                                        tmp_path):
+    """Day 1: a daily file repeats an event of last month's file (the log keeps last month's row). Day 2: last month's
+    file is sent again without that event: the event stays in the log, now from the daily file — as a rebuild finds
+    it — though the daily file was processed the day before."""
+    sample = warehouse["zone"] / "intent" / "web_events"
+    monthly = sorted(sample.glob("web-2026-11.*"))[-1]
+    with gzip.open(monthly, "rt", encoding="utf-8") as fh:
+        header, first, *rest = fh.read().splitlines()
+    event_id = first.split(",")[0]
+    log = "intermediate.int_intent__web_event_log"
+    zone = tmp_path / "zone"
+    web = zone / "intent" / "web_events"
+    shutil.copytree(sample, web)
+    with duckdb.connect(str(warehouse_copy)) as con:
+        repeated = con.execute("select * from raw.web_events where event_id = ?", [event_id]).df()
+    daily = web / "web-2026-11-27.jsonl"  # the repeated event and a new one (the log then holds rows of this file)
+    daily.write_text("\n".join(json.dumps(event) for event in [
+        {k: (v.isoformat() + "Z" if k == "occurred_at" else v) for k, v in repeated.iloc[0].items()
+         if not k.startswith("_") and v is not None and v == v},
+        {"event_id": "evt_day2_new", "occurred_at": f"{NEXT_DAY}T08:00:00Z", "visitor_id": "v-new",
+         "event_type": "page_view", "page_url": "https://www.example-saas.fr/"}]) + "\n")
+
+    def land_and_run(day_target: str) -> dict:
+        with duckdb.connect(str(warehouse_copy)) as con:
+            land_feed(con, zone, "web_events", as_of=__import__("datetime").date.fromisoformat(NEXT_DAY))
+        run_dbt(["run", "--select", "int_intent__web_event_log"], warehouse_copy, tmp_path / day_target, as_of=NEXT_DAY)
+        with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+            return dict(con.execute(f"select source_file, count(*) over () from {log} where event_id = ?",
+                                    [event_id]).fetchall())
+
+    assert land_and_run("target_day1") == {monthly.name: 1}
+    with gzip.open(web / monthly.name, "wt", encoding="utf-8") as fh:
+        fh.write("\n".join([header, *rest]) + "\n")
+    assert land_and_run("target_day2") == {daily.name: 1}
+
+    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
+    rebuilt.parent.mkdir()
+    shutil.copy(warehouse_copy, rebuilt)
+    run_dbt(["run", "--full-refresh", "--select", "int_intent__web_event_log"], rebuilt, tmp_path / "target_full",
+            as_of=NEXT_DAY)
+    _assert_same_tables(warehouse_copy, rebuilt, [log], tmp_path)

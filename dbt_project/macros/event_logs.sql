@@ -1,19 +1,19 @@
 {#- Event logs kept incrementally (web and e-mail events): each run adds the rows of the files landed since the last
-    run, one row per event id, and the pre-hook removes what has to go — rows of a file landed again with new content
-    (or gone from raw), rows older than the retention window, and the rows of people who asked to be erased. A full
-    refresh (`dbt build --full-refresh`) builds the same table from raw in one go (tested).
+    run, one row per event id; the pre-hook removes rows older than the retention window and the rows of people who
+    asked to be erased, the post-hook the rows of a file version no longer landed (a file landed again with new
+    content, or gone from raw). A full refresh (`dbt build --full-refresh`) builds the same table from raw in one go
+    (tested).
 
-    The rows of the model are the new ones only (`append`): new files' rows whose event id is not in the log yet,
-    the first occurrence of each id kept (by file name, then line). -#}
+    The rows of the model are the new ones only (`append`): the first occurrence of each event id (by file name, then
+    line) among the candidates, unless the log holds that id already. Candidates: the rows of new file versions, and —
+    when a version is replaced — the landed rows of the ids the replaced version held (an id skipped in another file
+    because the old version had it first comes back from that file). -#}
 
 {% macro event_log_rows(staged, id_column, columns) -%}
 {%- set columns = columns + ['source_file', 'file_sha256', 'source_line'] -%}
-{#- A file landed again with new content (or gone from raw) loses its rows in the pre-hook; an event id it held may
-    also be in another file, already processed: then every landed row is a candidate, not only new files' rows. -#}
-{%- set files_gone = false -%}
-{%- set new_files = none -%}
-{#- (asked before the pre-hook prunes; a unit test gives `this` as rows and has no files gone). The file versions are
-    listed apart and compared here: two scans instead of a join of two 50 M-row relations. -#}
+{%- set new_files, replaced = none, [] -%}
+{#- A unit test gives `this` as rows: it compares files with NOT EXISTS and has no version replaced. Otherwise the
+    file versions are listed apart and compared here: two scans instead of a join of two 50 M-row relations. -#}
 {%- if execute and is_incremental() and model.resource_type != 'unit_test' -%}
     {%- set landed = _file_versions(staged) -%}
     {%- set logged, retained = [], [] -%}
@@ -22,13 +22,14 @@
         {%- do logged.append([row[0], row[1]]) -%}
         {%- if row[2] %}{% do retained.append([row[0], row[1]]) %}{% endif -%}
     {%- endfor -%}
-    {%- set files_gone = retained | reject('in', landed) | list | length > 0 -%}
+    {#- (rows past the retention window do not count: raw drops them as feeds land, the pre-hook drops them here) -#}
+    {%- set replaced = retained | reject('in', landed) | list -%}
     {#- the new files by name, as constants: the scan of raw reads only their rows -#}
     {%- set new_files = landed | reject('in', logged) | list -%}
 {%- endif %}
 with staged as (
     select * from {{ staged }} as s
-    {%- if is_incremental() and not files_gone %}
+    {%- if is_incremental() %}
     {%- if new_files is none %}
     where not exists (
         select 1 from (select distinct source_file, file_sha256 from {{ this }}) as processed
@@ -38,6 +39,9 @@ with staged as (
     {%- else %}
     where s.source_file in ({% for row in new_files %}'{{ row[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %})
       and s.file_sha256 in ({% for row in new_files %}'{{ row[1] }}'{{ ', ' if not loop.last }}{% endfor %})
+    {%- endif %}
+    {%- if replaced %}
+       or s.{{ id_column }} in (select l.{{ id_column }} from {{ this }} as l where {{ _of_versions('l', replaced) }})
     {%- endif %}
     {%- endif %}
 ),
@@ -60,6 +64,9 @@ known as (
     select l.{{ id_column }}
     from {{ this }} as l
     join (select {{ id_column }} from first_occurrences) as f on f.{{ id_column }} = l.{{ id_column }}
+    {%- if replaced %}
+    where not {{ _of_versions('l', replaced) }}  -- the post-hook deletes them
+    {%- endif %}
 )
 {%- endif %}
 
@@ -93,19 +100,31 @@ l.email in {{ erased }}
     {{ return(rows | map('list') | list) }}
 {%- endmacro %}
 
-{#- The pre-hook of an event log (kind: web or email): rows past the retention window, rows of a file version no
-    longer landed (replaced by a new version, or removed; named as constants), and rows of people erased on request. -#}
-{% macro prune_event_log(staged, kind) -%}
+{#- True for the rows (alias) of these file versions, named as constants. -#}
+{% macro _of_versions(alias, versions) -%}
+    ({% for file in versions %}({{ alias }}.source_file = '{{ file[0] | replace("'", "''") }}' and {{ alias }}.file_sha256 = '{{ file[1] }}'){{ ' or ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{#- The pre-hook of an event log (kind: web or email): rows past the retention window and rows of people erased on
+    request. -#}
+{% macro prune_event_log(kind) -%}
 {%- if execute and load_relation(this) is not none and not flags.FULL_REFRESH -%}
-{%- set gone = _file_versions(this) | reject('in', _file_versions(staged)) | list -%}
 {%- set erasures = run_query("select count(*) from " ~ ref('stg_crm__erasure_requests')).columns[0].values()[0] -%}
 delete from {{ this }} as l
 where l.occurred_at < {{ retention_start() }}
-   {%- for file in gone %}
-   or (l.source_file = '{{ file[0] | replace("'", "''") }}' and l.file_sha256 = '{{ file[1] }}')
-   {%- endfor %}
    {%- if erasures > 0 %}
    or {{ erased_event_rows(kind) }}
    {%- endif %}
+{%- endif -%}
+{%- endmacro %}
+
+{#- The post-hook of an event log: the rows of file versions no longer landed (replaced by a new version, or removed),
+    once the rows that replace them are in. -#}
+{% macro drop_replaced_file_versions(staged) -%}
+{%- if execute and not flags.FULL_REFRESH -%}
+{%- set gone = _file_versions(this) | reject('in', _file_versions(staged)) | list -%}
+{%- if gone -%}
+delete from {{ this }} as l where {{ _of_versions('l', gone) }}
+{%- endif -%}
 {%- endif -%}
 {%- endmacro %}

@@ -3,7 +3,8 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ prune_event_log(ref('stg_intent__web_events'), 'web') }}"
+        pre_hook="{{ prune_event_log('web') }}",
+        post_hook="{{ drop_replaced_file_versions(ref('stg_intent__web_events')) }}"
     )
 }}
 -- depends_on: {{ ref('stg_crm__erasure_requests') }}
