@@ -17,7 +17,7 @@
 {%- if execute and is_incremental() and model.resource_type != 'unit_test' -%}
     {%- set landed = _file_versions(staged) -%}
     {%- set logged, retained = [], [] -%}
-    {%- for row in run_query("select source_file, file_sha256, max(occurred_at) >= " ~ retention_start()
+    {%- for row in run_query("select source_file, file_sha256, bool_or(occurred_at >= " ~ retention_start() ~ ")"
                              ~ " from " ~ this ~ " group by source_file, file_sha256").rows -%}
         {%- do logged.append([row[0], row[1]]) -%}
         {%- if row[2] %}{% do retained.append([row[0], row[1]]) %}{% endif -%}
