@@ -16,8 +16,9 @@
     row without one). Columns are the stock's.
     One full outer join of the stock with the (small) updates, each column taken from the winning side: readers pay
     only for the columns they use (the former union of the two sides read every column of the 42 M establishments, 9 s
-    instead of 2 s). -#}
-{% macro sirene_with_updates(stock, updates, key, processed_at) -%}
+    instead of 2 s). With `only_sirens` (a query of SIRENs), both sides are filtered before the join: the few units a
+    daily run recomputes are read without merging the whole stock. -#}
+{% macro sirene_with_updates(stock, updates, key, processed_at, only_sirens=none) -%}
     {%- set columns = adapter.get_columns_in_relation(stock) if execute else [] -%}
     {%- set names = columns | map(attribute='name') | reject('equalto', '_source_file') | list -%}
     with latest_updates as (
@@ -25,6 +26,7 @@
         from (
             select *, row_number() over (partition by {{ key }} order by {{ processed_at }} desc) as recency
             from {{ updates }}
+            {%- if only_sirens %} where siren in ({{ only_sirens }}){% endif %}
         ) as ranked
         where recency = 1
     ),
@@ -40,7 +42,11 @@
             {%- for c in names %},
             u.{{ c }} as {{ adapter.quote('u__' ~ c) }}
             {%- endfor %}
+        {%- if only_sirens %}
+        from (select * from {{ stock }} where siren in ({{ only_sirens }})) as s
+        {%- else %}
         from {{ stock }} as s
+        {%- endif %}
         full outer join latest_updates as u on u.{{ key }} = s.{{ key }}
     )
 

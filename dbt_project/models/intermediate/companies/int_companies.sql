@@ -23,9 +23,14 @@ updated_sirens as (
 ),
 {%- endif %}
 
+-- a daily run reads the updated units from the raw stock and updates, filtered before they are merged (the staging
+-- view's SQL, macros/sirene_staging.sql): a filter on the view cannot pass the merge and would read the whole stock
 unites as (
+    {%- if only_updated %}
+    {{ stg_sirene_unites_legales(only_sirens='select siren from updated_sirens') }}
+    {%- else %}
     select * from {{ ref('stg_sirene__unites_legales') }}
-    {%- if only_updated %} where siren in (select siren from updated_sirens){% endif %}
+    {%- endif %}
 ),
 
 -- One pass over the establishments gives both the siège's location and the counts: a single aggregate of 42 M
@@ -40,9 +45,10 @@ establishments as (
         max(case when is_siege then code_commune end) as code_commune,
         max(case when is_siege then libelle_commune end) as libelle_commune,
         bool_or(is_siege and is_active) as siege_is_active
-    from {{ ref('stg_sirene__etablissements') }}
     {%- if only_updated %}
-    where siren in (select siren from updated_sirens)
+    from ({{ stg_sirene_etablissements(only_sirens='select siren from updated_sirens') }}) as updated_establishments
+    {%- else %}
+    from {{ ref('stg_sirene__etablissements') }}
     {%- endif %}
     group by siren
 ),
