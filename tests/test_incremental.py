@@ -124,8 +124,9 @@ def test_an_incremental_day_gives_the_tables_a_full_rebuild_gives(warehouse, war
 
 REGISTRY_SELECTION = ["int_companies+", "--exclude", "int_leads__status_changes+", "int_registry__match_candidates",
                       "int_crm__companies_to_match"]
-REGISTRY_COMPARED = ["intermediate.int_companies", "intermediate.int_companies__fit", "marts.target_accounts",
-                     "marts.qualified_leads", "marts.account_scores"]
+REGISTRY_COMPARED = ["intermediate.int_companies", "intermediate.int_companies__fit",
+                     "intermediate.int_companies__prospects", "marts.target_accounts", "marts.qualified_leads",
+                     "marts.account_scores"]
 
 
 def test_a_day_of_sirene_updates_and_edited_rules_give_the_tables_a_full_rebuild_gives(warehouse_copy, tmp_path):
@@ -180,6 +181,43 @@ def test_a_day_of_sirene_updates_and_edited_rules_give_the_tables_a_full_rebuild
         assert con.execute("select count(distinct computed_at) from intermediate.int_companies__fit").fetchone()[0] == 2
         assert con.execute("""select count(*) from intermediate.int_companies__fit f join scoring.icp_headcount_bands b
                               on b.headcount_band = '12' and f.headcount_points = b.points""").fetchone()[0] > 0
+
+
+def test_a_target_that_ceases_leaves_the_prospects_without_rebuilding_them(warehouse_copy, tmp_path):
+    """A day of SIRENE updates alone: the prospects revisit only the updated companies (the rest keep the rows of the
+    first build) and a target account that ceased is gone from the prospects and the targets, as in a rebuild."""
+    from ingestion.sirene_api import land_daily_updates
+    from ingestion.sources import SIRENE_UNITES_LEGALES
+
+    updates = tmp_path / "updates"
+    updates.mkdir()
+    with duckdb.connect(str(warehouse_copy)) as con:
+        target = con.execute("select siren from marts.target_accounts order by target_rank limit 1").fetchone()[0]
+        prospects = con.execute("select count(*) from intermediate.int_companies__prospects").fetchone()[0]
+        ul = ", ".join(f'"{c}"' for c in SIRENE_UNITES_LEGALES.columns)
+        con.execute(f"""copy (
+            select {ul} from (select * replace ('C' as etatAdministratifUniteLegale,
+                                               timestamp '{NEXT_DAY} 02:00:00' as dateDernierTraitementUniteLegale)
+            from raw.sirene_unites_legales where siren = '{target}')
+        ) to '{updates / f"{NEXT_DAY}_unites_legales.csv"}' (header)""")
+        assert land_daily_updates(con, updates, log=lambda _: None) == {"unites_legales": 1, "etablissements": 0}
+    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
+    rebuilt.parent.mkdir()
+    shutil.copy(warehouse_copy, rebuilt)
+
+    run_dbt(["run", "--select", *REGISTRY_SELECTION], warehouse_copy, tmp_path / "target_incremental",
+            as_of=NEXT_DAY)
+    run_dbt(["run", "--full-refresh", "--select", *REGISTRY_SELECTION], rebuilt, tmp_path / "target_full",
+            as_of=NEXT_DAY)
+
+    _assert_same_tables(warehouse_copy, rebuilt, ["intermediate.int_companies__prospects", "marts.target_accounts"],
+                        tmp_path)
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        for table in ("intermediate.int_companies__prospects", "marts.target_accounts"):
+            assert con.execute(f"select count(*) from {table} where siren = ?", [target]).fetchone()[0] == 0, table
+        # one row fewer, every other row kept from the first build
+        assert con.execute("""select count(*), count(distinct computed_at)
+                              from intermediate.int_companies__prospects""").fetchone() == (prospects - 1, 1)
 
 
 def test_an_event_a_resent_file_drops_comes_back_from_the_later_file_that_also_held_it(warehouse, warehouse_copy,

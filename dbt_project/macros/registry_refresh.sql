@@ -48,3 +48,44 @@
     {{ return(run_query("select coalesce(" ~ fingerprint ~ " is distinct from max(rules_fingerprint), true) from "
                         ~ this).columns[0].values()[0]) }}
 {%- endmacro %}
+
+{#- What decides which companies are prospects: the fit rules the fit was scored with (every row of the fit carries
+    the same fingerprint, as other rules rescore it whole: one row tells) and the target settings. -#}
+{% macro prospect_selection_fingerprint() -%}
+    {%- set value = none -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set value = run_query("select md5(coalesce(max(rules_fingerprint), '') || '|"
+                                  ~ var('target_min_fit_score') ~ "|" ~ var('target_include_individual_entrepreneurs')
+                                  ~ "') from (select rules_fingerprint from " ~ ref('int_companies__fit')
+                                  ~ " limit 1) as fit").columns[0].values()[0] -%}
+    {%- endif -%}
+    {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
+{%- endmacro %}
+
+{#- For a daily run of int_companies__prospects, the computed_at after which companies were recomputed (a SQL
+    timestamp); none when the table is built whole (first run, full refresh, other selection, unit test). -#}
+{% macro prospects_recomputed_since(selection) -%}
+    {%- if not execute or model.resource_type == 'unit_test' or not is_incremental()
+          or not _has_column('selection_fingerprint') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set row = run_query("select max(computed_at), coalesce(" ~ selection ~ " is distinct from "
+                            ~ "max(selection_fingerprint), true) from " ~ this).rows[0] -%}
+    {%- if row[1] or row[0] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ row[0] ~ "' as timestamp)") }}
+{%- endmacro %}
+
+{#- Pre-hook of int_companies__prospects: forget the companies recomputed since the table was built (the model adds
+    back those still qualifying), or every row when it is rebuilt whole. -#}
+{% macro forget_recomputed_prospects() -%}
+    {%- if is_incremental() -%}
+        {%- set since = prospects_recomputed_since(prospect_selection_fingerprint()) -%}
+        {%- if since -%}
+            delete from {{ this }} where siren in (select siren from {{ ref('int_companies') }} where computed_at > {{ since }})
+        {%- else -%}
+            delete from {{ this }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,20 +1,12 @@
--- The net-new prospecting list: active companies of the whole registry that INSEE publishes in full (never a
--- protected unit), fit the ideal customer profile (fit score at least var target_min_fit_score), are not in the CRM
--- and have no disqualifying BODACC event; ranked by fit and recent signals (var target_score_weights). Sole traders
--- are left out unless var target_include_individual_entrepreneurs is true: they are people.
+-- The net-new prospecting list: the prospects of the whole registry (int_companies__prospects: active companies that
+-- INSEE publishes in full, never a protected unit, fit score at least var target_min_fit_score, sole traders only
+-- when var target_include_individual_entrepreneurs is true) that are not in the CRM and have no disqualifying BODACC
+-- event; ranked by fit and recent signals (var target_score_weights).
 with candidates as (
-    select c.*, f.fit_score, f.sector_reason, f.sector_points, f.headcount_reason, f.headcount_points,
-           f.revenue_reason, f.revenue_points, f.geography_reason, f.geography_points
-    from {{ ref('int_companies') }} as c
-    join {{ ref('int_companies__fit') }} as f on f.siren = c.siren
-    where c.is_active
-      and c.is_diffusible
-      and f.fit_score >= {{ var('target_min_fit_score') }}
-      {% if not var('target_include_individual_entrepreneurs') -%}
-      and not c.is_individual_entrepreneur
-      {%- endif %}
-      and c.siren not in (select siren from {{ ref('int_crm__company_matches') }} where siren is not null)
-      and c.siren not in (select siren from {{ ref('int_companies__legal_disqualifications') }})
+    select p.*
+    from {{ ref('int_companies__prospects') }} as p
+    where p.siren not in (select siren from {{ ref('int_crm__company_matches') }} where siren is not null)
+      and p.siren not in (select siren from {{ ref('int_companies__legal_disqualifications') }})
 ),
 
 scored as (

@@ -1,0 +1,56 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ forget_recomputed_prospects() }}"
+    )
+}}
+{#- Daily runs look only at the companies int_companies recomputed since this table was built (its pre-hook forgets
+    them first, as they may no longer qualify); other fit rules or other target settings (selection_fingerprint)
+    rebuild it whole. -#}
+{%- set selection = prospect_selection_fingerprint() -%}
+{%- set since = prospects_recomputed_since(selection) -%}
+-- The registry companies that may become target accounts, whatever the CRM and BODACC say: active, published in
+-- full by INSEE (never a protected unit), fit score at least var target_min_fit_score, and no sole trader unless var
+-- target_include_individual_entrepreneurs. About 2 % of the registry: target_accounts reads this instead of the 29 M
+-- companies every day.
+select
+    c.siren,
+    c.siret_siege,
+    c.company_name,
+    c.categorie_juridique_label,
+    c.naf_code,
+    c.naf_label,
+    c.headcount_band,
+    c.headcount_band_label,
+    c.revenue_eur,
+    c.code_postal,
+    c.libelle_commune,
+    c.departement,
+    c.region,
+    c.region_name,
+    f.fit_score,
+    f.sector_points,
+    f.sector_reason,
+    f.headcount_points,
+    f.headcount_reason,
+    f.revenue_points,
+    f.revenue_reason,
+    f.geography_points,
+    f.geography_reason,
+    c.computed_at,
+    {{ selection }} as selection_fingerprint
+from {{ ref('int_companies') }} as c
+join {{ ref('int_companies__fit') }} as f on f.siren = c.siren
+where c.is_active
+  and c.is_diffusible
+  and f.fit_score >= {{ var('target_min_fit_score') }}
+  {% if not var('target_include_individual_entrepreneurs') -%}
+  and not c.is_individual_entrepreneur
+  {%- endif %}
+  {%- if since %}
+  -- the fit of a recomputed company is rescored with it and carries its computed_at: both scans skip older rows
+  and c.computed_at > {{ since }}
+  and f.computed_at > {{ since }}
+  {%- endif %}
