@@ -115,6 +115,22 @@ activities as (
     select as_of_date, activity_id, occurred_at, {{ age_in_days('occurred_at', 'as_of_date') }}, email,
            cast(null as {{ dbt.type_string() }}), 'pricing_burst'
     from pricing_bursts
+),
+
+-- each activity's points at each age present: the decay and the wording are computed once per (activity, age), not
+-- once per activity row (millions at national scale)
+weights as (
+    select
+        w.activity,
+        ages.age_days,
+        w.is_buying_content,
+        w.points as full_points,
+        {{ decayed_points('w.points', 'ages.age_days', var('engagement_half_life_days')) }} as points,
+        -- the pricing-burst wording names the current settings
+        replace(replace(w.reason, '{views}', '{{ var("pricing_burst_views") }}'), '{days}', '{{ var("pricing_burst_days") }}')
+            as reason
+    from {{ ref('engagement_activity_weights') }} as w
+    cross join (select distinct age_days from activities) as ages
 )
 
 select
@@ -126,13 +142,11 @@ select
     a.domain_siren,
     a.activity,
     w.is_buying_content,
-    w.points as full_points,
-    {{ decayed_points('w.points', 'a.age_days', var('engagement_half_life_days')) }} as points,
-    -- the pricing-burst wording names the current settings
-    replace(replace(w.reason, '{views}', '{{ var("pricing_burst_views") }}'), '{days}', '{{ var("pricing_burst_days") }}')
-        as reason
+    w.full_points,
+    w.points,
+    w.reason
 from activities as a
-join {{ ref('engagement_activity_weights') }} as w on w.activity = a.activity
+join weights as w on w.activity = a.activity and w.age_days = a.age_days
 {%- endmacro %}
 
 {#- Engagement of each known person (by e-mail) at each as-of date: the sum of decayed activity points, capped at
