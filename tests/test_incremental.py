@@ -220,6 +220,31 @@ def test_a_target_that_ceases_leaves_the_prospects_without_rebuilding_them(wareh
                               from intermediate.int_companies__prospects""").fetchone() == (prospects - 1, 1)
 
 
+def test_crm_people_are_pivoted_again_only_when_their_inputs_change(warehouse_copy, tmp_path):
+    """A daily run leaves int_crm__people as it is (no CRM export, erasure or new match since it was built); an
+    erasure request received since rebuilds it without the person."""
+    people = "intermediate.int_crm__people"
+    with duckdb.connect(str(warehouse_copy)) as con:
+        first, erased = [r[0] for r in con.execute(f"""select person_key from {people} where email is not null
+                                                        order by person_key limit 2""").fetchall()]
+        email = con.execute(f"select email from {people} where person_key = ?", [erased]).fetchone()[0]
+        # a mark only a rebuild removes
+        con.execute(f"update {people} set job_title = 'left as it was' where person_key = ?", [first])
+
+    run_dbt(["run", "--select", "int_crm__people"], warehouse_copy, tmp_path / "target", as_of=NEXT_DAY)
+    with duckdb.connect(str(warehouse_copy)) as con:
+        assert con.execute(f"select job_title from {people} where person_key = ?", [first]).fetchone()[0] == \
+            "left as it was"
+        con.execute("insert into raw.crm_erasure_requests values (?, date '2026-11-27', 'erasure_requests.csv')",
+                    [email])
+
+    run_dbt(["run", "--select", "int_crm__people"], warehouse_copy, tmp_path / "target", as_of=NEXT_DAY)
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        assert con.execute(f"select job_title from {people} where person_key = ?", [first]).fetchone()[0] != \
+            "left as it was"
+        assert con.execute(f"select count(*) from {people} where email = ?", [email]).fetchone()[0] == 0
+
+
 def test_an_event_a_resent_file_drops_comes_back_from_the_later_file_that_also_held_it(warehouse, warehouse_copy,
                                                                                         tmp_path):
     """Day 1: a daily file repeats an event of last month's file (the log keeps last month's row). Day 2: last month's

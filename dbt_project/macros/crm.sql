@@ -31,3 +31,21 @@ from (
 ) as lead_deals
 group by lead_id
 {%- endmacro %}
+
+{#- What int_crm__people is built from, as a SQL string literal: the latest CRM export landed and the records left
+    (an erasure deletes some), the erasure requests, when the company matches were computed, the field mapping. -#}
+{% macro crm_people_inputs() -%}
+    {%- set value = none -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set landed = "(select max(finished_at) from raw._load_log where table_name = 'crm_records')"
+            if adapter.get_relation(database=target.database, schema='raw', identifier='_load_log') else "null" -%}
+        {%- set value = run_query(
+            "select md5(concat_ws('|', cast(" ~ landed ~ " as " ~ dbt.type_string() ~ ")"
+            ~ ", cast((select count(*) from " ~ source('crm', 'crm_records') ~ ") as " ~ dbt.type_string() ~ ")"
+            ~ ", cast((select count(*) from " ~ ref('stg_crm__erasure_requests') ~ ") as " ~ dbt.type_string() ~ ")"
+            ~ ", cast((select max(computed_at) from " ~ ref('int_crm__company_matches') ~ ") as " ~ dbt.type_string() ~ ")"
+            ~ ", (select string_agg(cast(m as " ~ dbt.type_string() ~ "), ',' order by cast(m as " ~ dbt.type_string()
+            ~ ")) from " ~ ref('crm_field_mapping') ~ " as m)))").columns[0].values()[0] -%}
+    {%- endif -%}
+    {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
+{%- endmacro %}

@@ -51,7 +51,7 @@
 
 {#- What decides which companies are prospects: the fit rules the fit was scored with (every row of the fit carries
     the same fingerprint, as other rules rescore it whole: one row tells) and the target settings. -#}
-{% macro prospect_selection_fingerprint() -%}
+{% macro prospects_inputs() -%}
     {%- set value = none -%}
     {%- if execute and model.resource_type != 'unit_test' -%}
         {%- set value = run_query("select md5(coalesce(max(rules_fingerprint), '') || '|"
@@ -62,30 +62,63 @@
     {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
 {%- endmacro %}
 
-{#- For a daily run of int_companies__prospects, the computed_at after which companies were recomputed (a SQL
-    timestamp); none when the table is built whole (first run, full refresh, other selection, unit test). -#}
-{% macro prospects_recomputed_since(selection) -%}
+{#- Tables rebuilt whole only when their inputs changed (an `inputs_fingerprint` column holds those they were built
+    from): true when this run's inputs are the ones the table was built from. -#}
+{% macro inputs_unchanged(fingerprint) -%}
     {%- if not execute or model.resource_type == 'unit_test' or not is_incremental()
-          or not _has_column('selection_fingerprint') -%}
-        {{ return(none) }}
+          or not _has_column('inputs_fingerprint') -%}
+        {{ return(false) }}
     {%- endif -%}
-    {%- set row = run_query("select max(computed_at), coalesce(" ~ selection ~ " is distinct from "
-                            ~ "max(selection_fingerprint), true) from " ~ this).rows[0] -%}
-    {%- if row[1] or row[0] is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return("cast('" ~ row[0] ~ "' as timestamp)") }}
+    {{ return(run_query("select coalesce(max(inputs_fingerprint) = " ~ fingerprint ~ ", false) from "
+                        ~ this).columns[0].values()[0]) }}
 {%- endmacro %}
 
-{#- Pre-hook of int_companies__prospects: forget the companies recomputed since the table was built (the model adds
-    back those still qualifying), or every row when it is rebuilt whole. -#}
-{% macro forget_recomputed_prospects() -%}
-    {%- if is_incremental() -%}
-        {%- set since = prospects_recomputed_since(prospect_selection_fingerprint()) -%}
-        {%- if since -%}
-            delete from {{ this }} where siren in (select siren from {{ ref('int_companies') }} where computed_at > {{ since }})
-        {%- else -%}
-            delete from {{ this }}
-        {%- endif -%}
+{#- Post-hook of those tables: once the rows of this run are in, drop the rows built from other inputs (all of them
+    when the table was rebuilt whole, none otherwise). A post-hook rather than a pre-hook: a table from before the
+    fingerprint column gets it added within the run, which DuckDB refuses after a delete in the same transaction. -#}
+{% macro drop_rows_of_other_inputs(fingerprint) -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }} where inputs_fingerprint is distinct from {{ fingerprint }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- What int_companies__in_crm is built from: the CRM people (their table's inputs) and the fit rules (one row of the
+    fit tells: other rules rescore it whole). -#}
+{% macro crm_companies_inputs() -%}
+    {%- set value = none -%}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        {%- set value = run_query("select md5(concat_ws('|', (select max(inputs_fingerprint) from "
+                                  ~ ref('int_crm__people') ~ "), (select max(rules_fingerprint) from (select "
+                                  ~ "rules_fingerprint from " ~ ref('int_companies__fit') ~ " limit 1) as fit)))"
+                                  ).columns[0].values()[0] -%}
+    {%- endif -%}
+    {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
+{%- endmacro %}
+
+{#- For a daily run of a registry subset (int_companies__prospects, int_companies__in_crm): the computed_at after
+    which int_companies recomputed companies (a SQL timestamp); none when the table is built whole (first run, full
+    refresh, other inputs, empty table, unit test). -#}
+{% macro recomputed_since(inputs) -%}
+    {%- if not inputs_unchanged(inputs) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set latest = run_query("select max(computed_at) from " ~ this).columns[0].values()[0] -%}
+    {{ return("cast('" ~ latest ~ "' as timestamp)" if latest else none) }}
+{%- endmacro %}
+
+{#- Post-hook of a registry subset: once the rows of this run are in, drop the rows built from other inputs (the
+    table was rebuilt whole) and the rows of companies int_companies has recomputed since (stale: their new row is in
+    when they still belong to the subset). Older recomputations are skipped by the scan (computed_at before the
+    table's oldest row). -#}
+{% macro drop_stale_companies(inputs) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set oldest = run_query("select min(computed_at) from " ~ this).columns[0].values()[0] -%}
+        delete from {{ this }} as t
+        where t.inputs_fingerprint is distinct from {{ inputs }}
+        {%- if oldest %}
+           or exists (select 1 from {{ ref('int_companies') }} as c
+                      where c.computed_at > cast('{{ oldest }}' as timestamp)
+                        and c.siren = t.siren and c.computed_at > t.computed_at)
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}

@@ -58,7 +58,9 @@ select
     coalesce(e.siren, f.siren) as siren,
     coalesce(e.siret, f.siret) as siret,
     coalesce(e.match_method, case when f.siren is not null then 'fuzzy' end, 'unmatched') as match_method,
-    round(coalesce(e.match_confidence, f.match_probability, b.best_probability, 0), 4) as match_confidence
+    round(coalesce(e.match_confidence, f.match_probability, b.best_probability, 0), 4) as match_confidence,
+    -- when the matches were computed: int_crm__people is rebuilt when they are
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as computed_at
 from companies as c
 left join exact_matches as e on e.company_key = c.company_key
 left join fuzzy as f on f.company_key = c.company_key

@@ -3,14 +3,14 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ forget_recomputed_prospects() }}"
+        post_hook="{{ drop_stale_companies(prospects_inputs()) }}"
     )
 }}
-{#- Daily runs look only at the companies int_companies recomputed since this table was built (its pre-hook forgets
-    them first, as they may no longer qualify); other fit rules or other target settings (selection_fingerprint)
+{#- Daily runs look only at the companies int_companies recomputed since this table was built (its post-hook drops
+    their former rows, and those of companies that no longer qualify); other fit rules or other target settings (inputs_fingerprint)
     rebuild it whole. -#}
-{%- set selection = prospect_selection_fingerprint() -%}
-{%- set since = prospects_recomputed_since(selection) -%}
+{%- set inputs = prospects_inputs() -%}
+{%- set since = recomputed_since(inputs) -%}
 -- The registry companies that may become target accounts, whatever the CRM and BODACC say: active, published in
 -- full by INSEE (never a protected unit), fit score at least var target_min_fit_score, and no sole trader unless var
 -- target_include_individual_entrepreneurs. About 2 % of the registry: target_accounts reads this instead of the 29 M
@@ -40,7 +40,7 @@ select
     f.geography_points,
     f.geography_reason,
     c.computed_at,
-    {{ selection }} as selection_fingerprint
+    {{ inputs }} as inputs_fingerprint
 from {{ ref('int_companies') }} as c
 join {{ ref('int_companies__fit') }} as f on f.siren = c.siren
 where c.is_active

@@ -19,17 +19,9 @@ companies_with_open_deals as (
     select distinct company_key from {{ ref('stg_crm__deals') }} where not is_closed and company_key is not null
 ),
 
--- the leads' companies with their fit, picked out of the 29 M-row registry tables first: a left join of the leads to
--- them would build its hash table on the registry side
+-- the leads' companies with their fit: int_companies__in_crm keeps them apart from the 29 M-row registry
 lead_companies as (
-    select
-        c.siren, c.company_name, c.naf_code, c.naf_label, c.naf_section_code, c.headcount_band,
-        c.headcount_band_label, c.headcount_min, c.revenue_eur, c.departement, c.region, c.region_name,
-        c.is_active, c.is_diffusible, f.fit_score, f.sector_points, f.sector_reason, f.headcount_points,
-        f.headcount_reason, f.revenue_points, f.revenue_reason, f.geography_points, f.geography_reason
-    from {{ ref('int_companies') }} as c
-    join {{ ref('int_companies__fit') }} as f on f.siren = c.siren
-    where c.siren in (select siren from people)
+    select * from {{ ref('int_companies__in_crm') }}
 )
 
 select
