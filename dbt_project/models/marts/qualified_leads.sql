@@ -18,12 +18,14 @@ reasons as (
     group by lead_id
 ),
 
+-- first day as MQL (or better) and as SQL, from the status change log: the first logged row of a status is always a
+-- real change, so this is what lead_status_history gives, without waiting for that mart to be built
 milestones as (
     select
         lead_id,
         min(case when status in ('mql', 'sql') then changed_on end) as mql_at,
         min(case when status = 'sql' then changed_on end) as sql_at
-    from {{ ref('lead_status_history') }}
+    from {{ ref('int_leads__status_changes') }}
     group by lead_id
 )
 
