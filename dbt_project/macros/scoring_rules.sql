@@ -117,8 +117,15 @@ activities as (
     from pricing_bursts
 ),
 
--- each activity's points at each age present: the decay and the wording are computed once per (activity, age), not
--- once per activity row (millions at national scale)
+-- each activity's points at each age in the window (0 to scoring_window_days - 1 days, a list written out at compile
+-- time): the decay and the wording are computed once per (activity, age), not once per activity row (millions at
+-- national scale); reading the ages from the activities instead would make the engine materialise them
+ages as (
+    {%- for age in range(var('scoring_window_days')) %}
+    select {{ age }} as age_days{{ ' union all' if not loop.last }}
+    {%- endfor %}
+),
+
 weights as (
     select
         w.activity,
@@ -130,7 +137,7 @@ weights as (
         replace(replace(w.reason, '{views}', '{{ var("pricing_burst_views") }}'), '{days}', '{{ var("pricing_burst_days") }}')
             as reason
     from {{ ref('engagement_activity_weights') }} as w
-    cross join (select distinct age_days from activities) as ages
+    cross join ages
 )
 
 select
