@@ -129,6 +129,19 @@ REGISTRY_COMPARED = ["intermediate.int_companies", "intermediate.int_companies__
                      "marts.account_scores"]
 
 
+def _run_registry_incrementally_and_rebuilt(warehouse_copy, tmp_path):
+    """The registry models and what reads them, run daily on the warehouse and with --full-refresh on a copy of it
+    taken before; returns the copy."""
+    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
+    rebuilt.parent.mkdir()
+    shutil.copy(warehouse_copy, rebuilt)
+    run_dbt(["run", "--select", *REGISTRY_SELECTION], warehouse_copy, tmp_path / "target_incremental",
+            as_of=NEXT_DAY)
+    run_dbt(["run", "--full-refresh", "--select", *REGISTRY_SELECTION], rebuilt, tmp_path / "target_full",
+            as_of=NEXT_DAY)
+    return rebuilt
+
+
 def test_a_day_of_sirene_updates_and_edited_rules_give_the_tables_a_full_rebuild_gives(warehouse_copy, tmp_path):
     from ingestion.sirene_api import land_daily_updates
     from ingestion.sources import SIRENE_ETABLISSEMENTS, SIRENE_UNITES_LEGALES
@@ -160,14 +173,7 @@ def test_a_day_of_sirene_updates_and_edited_rules_give_the_tables_a_full_rebuild
         assert land_daily_updates(con, updates, log=lambda _: None) == {"unites_legales": 2, "etablissements": 1}
         # an analyst gave more points to 20-49 employees (dbt seed loads the edited file)
         con.execute("update scoring.icp_headcount_bands set points = points + 10 where headcount_band = '12'")
-    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
-    rebuilt.parent.mkdir()
-    shutil.copy(warehouse_copy, rebuilt)
-
-    run_dbt(["run", "--select", *REGISTRY_SELECTION], warehouse_copy, tmp_path / "target_incremental",
-            as_of=NEXT_DAY)
-    run_dbt(["run", "--full-refresh", "--select", *REGISTRY_SELECTION], rebuilt, tmp_path / "target_full",
-            as_of=NEXT_DAY)
+    rebuilt = _run_registry_incrementally_and_rebuilt(warehouse_copy, tmp_path)
 
     _assert_same_tables(warehouse_copy, rebuilt, REGISTRY_COMPARED, tmp_path)
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
@@ -201,14 +207,7 @@ def test_a_target_that_ceases_leaves_the_prospects_without_rebuilding_them(wareh
             from raw.sirene_unites_legales where siren = '{target}')
         ) to '{updates / f"{NEXT_DAY}_unites_legales.csv"}' (header)""")
         assert land_daily_updates(con, updates, log=lambda _: None) == {"unites_legales": 1, "etablissements": 0}
-    rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
-    rebuilt.parent.mkdir()
-    shutil.copy(warehouse_copy, rebuilt)
-
-    run_dbt(["run", "--select", *REGISTRY_SELECTION], warehouse_copy, tmp_path / "target_incremental",
-            as_of=NEXT_DAY)
-    run_dbt(["run", "--full-refresh", "--select", *REGISTRY_SELECTION], rebuilt, tmp_path / "target_full",
-            as_of=NEXT_DAY)
+    rebuilt = _run_registry_incrementally_and_rebuilt(warehouse_copy, tmp_path)
 
     _assert_same_tables(warehouse_copy, rebuilt, ["intermediate.int_companies__prospects", "marts.target_accounts"],
                         tmp_path)

@@ -122,3 +122,21 @@
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The fit score and the rule behind each of its points, from the fit table aliased `alias`: the columns the registry
+    subsets carry. -#}
+{% macro fit_rule_columns(alias) -%}
+    {%- for column in ['fit_score', 'sector_points', 'sector_reason', 'headcount_points', 'headcount_reason',
+                       'revenue_points', 'revenue_reason', 'geography_points', 'geography_reason'] %}
+    {{ alias }}.{{ column }},
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The filter of a registry subset's daily run: the companies recomputed after `since` (none: every company). The fit
+    of a recomputed company is rescored with it and carries its computed_at, so both scans skip older rows. -#}
+{% macro only_recomputed_since(since, companies='c', fit='f') -%}
+    {%- if since %}
+    and {{ companies }}.computed_at > {{ since }}
+    and {{ fit }}.computed_at > {{ since }}
+    {%- endif %}
+{%- endmacro %}

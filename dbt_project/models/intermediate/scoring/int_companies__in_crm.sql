@@ -27,22 +27,10 @@ select
     c.region_name,
     c.is_active,
     c.is_diffusible,
-    f.fit_score,
-    f.sector_points,
-    f.sector_reason,
-    f.headcount_points,
-    f.headcount_reason,
-    f.revenue_points,
-    f.revenue_reason,
-    f.geography_points,
-    f.geography_reason,
+    {{- fit_rule_columns('f') }}
     c.computed_at,
     {{ inputs }} as inputs_fingerprint
 from {{ ref('int_companies') }} as c
 join {{ ref('int_companies__fit') }} as f on f.siren = c.siren
 where c.siren in (select siren from {{ ref('int_crm__people') }})
-  {%- if since %}
-  -- the fit of a recomputed company is rescored with it and carries its computed_at: both scans skip older rows
-  and c.computed_at > {{ since }}
-  and f.computed_at > {{ since }}
-  {%- endif %}
+  {{- only_recomputed_since(since) }}

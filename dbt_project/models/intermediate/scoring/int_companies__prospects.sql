@@ -30,15 +30,7 @@ select
     c.departement,
     c.region,
     c.region_name,
-    f.fit_score,
-    f.sector_points,
-    f.sector_reason,
-    f.headcount_points,
-    f.headcount_reason,
-    f.revenue_points,
-    f.revenue_reason,
-    f.geography_points,
-    f.geography_reason,
+    {{- fit_rule_columns('f') }}
     c.computed_at,
     {{ inputs }} as inputs_fingerprint
 from {{ ref('int_companies') }} as c
@@ -49,8 +41,4 @@ where c.is_active
   {% if not var('target_include_individual_entrepreneurs') -%}
   and not c.is_individual_entrepreneur
   {%- endif %}
-  {%- if since %}
-  -- the fit of a recomputed company is rescored with it and carries its computed_at: both scans skip older rows
-  and c.computed_at > {{ since }}
-  and f.computed_at > {{ since }}
-  {%- endif %}
+  {{- only_recomputed_since(since) }}
