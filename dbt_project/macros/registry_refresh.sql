@@ -49,15 +49,19 @@
                         ~ this).columns[0].values()[0]) }}
 {%- endmacro %}
 
-{#- What decides which companies are prospects: the fit rules the fit was scored with (every row of the fit carries
-    the same fingerprint, as other rules rescore it whole: one row tells) and the target settings. -#}
+{#- The fingerprint of the rules the fit was scored with, as a scalar subquery: every row of the fit carries the same
+    one (other rules rescore it whole), so one row tells. -#}
+{% macro _fit_rules_in_use() -%}
+    (select max(rules_fingerprint) from (select rules_fingerprint from {{ ref('int_companies__fit') }} limit 1) as fit)
+{%- endmacro %}
+
+{#- What decides which companies are prospects: the fit rules the fit was scored with and the target settings. -#}
 {% macro prospects_inputs() -%}
     {%- set value = none -%}
     {%- if execute and model.resource_type != 'unit_test' -%}
-        {%- set value = run_query("select md5(coalesce(max(rules_fingerprint), '') || '|"
-                                  ~ var('target_min_fit_score') ~ "|" ~ var('target_include_individual_entrepreneurs')
-                                  ~ "') from (select rules_fingerprint from " ~ ref('int_companies__fit')
-                                  ~ " limit 1) as fit").columns[0].values()[0] -%}
+        {%- set value = run_query("select md5(concat_ws('|', " ~ _fit_rules_in_use() ~ ", '"
+                                  ~ var('target_min_fit_score') ~ "', '" ~ var('target_include_individual_entrepreneurs')
+                                  ~ "'))").columns[0].values()[0] -%}
     {%- endif -%}
     {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
 {%- endmacro %}
@@ -82,15 +86,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- What int_companies__in_crm is built from: the CRM people (their table's inputs) and the fit rules (one row of the
-    fit tells: other rules rescore it whole). -#}
+{#- What int_companies__in_crm is built from: the CRM people (their table's inputs) and the fit rules. -#}
 {% macro crm_companies_inputs() -%}
     {%- set value = none -%}
     {%- if execute and model.resource_type != 'unit_test' -%}
         {%- set value = run_query("select md5(concat_ws('|', (select max(inputs_fingerprint) from "
-                                  ~ ref('int_crm__people') ~ "), (select max(rules_fingerprint) from (select "
-                                  ~ "rules_fingerprint from " ~ ref('int_companies__fit') ~ " limit 1) as fit)))"
-                                  ).columns[0].values()[0] -%}
+                                  ~ ref('int_crm__people') ~ "), " ~ _fit_rules_in_use() ~ "))").columns[0].values()[0] -%}
     {%- endif -%}
     {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
 {%- endmacro %}
@@ -132,11 +133,12 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- The filter of a registry subset's daily run: the companies recomputed after `since` (none: every company). The fit
-    of a recomputed company is rescored with it and carries its computed_at, so both scans skip older rows. -#}
-{% macro only_recomputed_since(since, companies='c', fit='f') -%}
+{#- The filter of a registry subset's daily run (companies `c`, fit `f`): the companies recomputed after `since` (none:
+    every company). The fit of a recomputed company is rescored with it and carries its computed_at, so both scans
+    skip older rows. -#}
+{% macro only_recomputed_since(since) -%}
     {%- if since %}
-    and {{ companies }}.computed_at > {{ since }}
-    and {{ fit }}.computed_at > {{ since }}
+    and c.computed_at > {{ since }}
+    and f.computed_at > {{ since }}
     {%- endif %}
 {%- endmacro %}
