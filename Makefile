@@ -11,11 +11,12 @@ endif
 SCALE ?= 0.001
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install sample materialize summary run test dev validate bench bench-matching bench-scoring bench-backtest bench-daily clean
+.PHONY: help install sample materialize summary run test test-calendar dev validate bench bench-matching bench-scoring bench-backtest bench-daily clean
 
 help:
 	@echo "make run       install, generate the sample landing zone, materialise every asset, print a summary"
 	@echo "make test      install and run the whole test suite"
+	@echo "make test-calendar  the date-sensitive tests again on other days (CALENDAR_DATES), as CI does"
 	@echo "make dev       open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make bench     national-scale benchmark of the registry (long; never in CI)"
 	@echo "make bench-matching  national-scale CRM, intent and matching benchmark (long; never in CI)"
@@ -41,6 +42,17 @@ run: sample materialize summary
 
 test: install
 	$(UV) run pytest
+
+# The suite pins one as-of date (tests/conftest.py); these tests again with it moved, to prove no test reads the
+# calendar: the first of a month months away, and a month end.
+CALENDAR_DATES ?= 2027-03-01 2026-08-31
+CALENDAR_TESTS := tests/test_incremental.py tests/test_backtest.py tests/test_scoring.py tests/test_funnel.py \
+	tests/test_publish.py tests/test_crm_intent_landing.py tests/test_automation.py
+test-calendar: install
+	@set -e; for day in $(CALENDAR_DATES); do \
+		echo "== the date-sensitive tests with the suite's as-of date moved to $$day"; \
+		LEADS_TEST_AS_OF=$$day $(UV) run pytest -q $(CALENDAR_TESTS); \
+	done
 
 validate: install
 	$(UV) run dagster definitions validate -m orchestration.definitions

@@ -3,6 +3,8 @@ every test that only reads them."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +14,16 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SCALE = 0.0003  # 8,700 legal units, 12,600 establishments: every branch occurs, the suite stays fast
 
+# The one as-of date of the session: the sample generator dates its events back from it, the pipeline scores at it,
+# and every test derives its dates and file names from it, never from the clock. LEADS_TEST_AS_OF moves it
+# (`make test-calendar` runs the date-sensitive tests on other days: a month end, the first of a month).
+AS_OF = dt.date.fromisoformat(os.environ.get("LEADS_TEST_AS_OF") or "2026-11-26")
+NEXT_DAY = AS_OF + dt.timedelta(days=1)
+
 
 def pytest_configure(config):
+    # Whatever reads the settings (generator, assets, dbt subprocesses) sees the session's date, not today's.
+    os.environ["LEADS_AS_OF"] = AS_OF.isoformat()
     # Parse dbt once, before any test module imports the Dagster definitions (which read the manifest).
     subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--quiet"], cwd=REPO / "dbt_project", check=True)
 
@@ -23,7 +33,7 @@ def sample_zone(tmp_path_factory) -> Path:
     from ingestion.sample_data.__main__ import generate
 
     zone = tmp_path_factory.mktemp("landing")
-    generate(zone, scale=SAMPLE_SCALE, sirene_format="zip")
+    generate(zone, scale=SAMPLE_SCALE, sirene_format="zip", as_of=AS_OF)
     return zone
 
 
@@ -33,7 +43,7 @@ def warehouse(sample_zone, tmp_path_factory):
     import dagster as dg
 
     db = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
-    env = {"LEADS_LANDING_DIR": str(sample_zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26",
+    env = {"LEADS_LANDING_DIR": str(sample_zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": AS_OF.isoformat(),
            "LEADS_PUBLISH_DIR": str(db.parent / "published")}
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
@@ -47,10 +57,8 @@ def warehouse(sample_zone, tmp_path_factory):
     return {"path": db, "result": result, "zone": sample_zone, "published": db.parent / "published"}
 
 
-def run_dbt(args: list[str], db: Path, target: Path, as_of: str = "2026-11-26") -> None:
+def run_dbt(args: list[str], db: Path, target: Path, as_of: str = AS_OF.isoformat()) -> None:
     """dbt on another warehouse file (a test's copy), with its own target folder, at the suite's as-of date."""
-    import os
-
     env = {**os.environ, "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": as_of}
     subprocess.run([str(Path(sys.executable).parent / "dbt"), *args, "--target-path", str(target), "--quiet"],
                    cwd=REPO / "dbt_project", env=env, check=True)
@@ -73,3 +81,13 @@ def read_warehouse(warehouse):
     con = duckdb.connect(str(warehouse["path"]), read_only=True)
     yield con
     con.close()
+
+
+def current_month_web_file(zone: Path) -> Path:
+    """The sample zone's web-event file of the as-of month (CSV, gzipped: the generator writes the current month so)."""
+    return zone / "intent" / "web_events" / f"web-{AS_OF:%Y-%m}.csv.gz"
+
+
+def unix_seconds(day: dt.date) -> int:
+    """Midnight UTC of `day` as SendGrid's Unix timestamp."""
+    return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc).timestamp())

@@ -8,6 +8,8 @@ import os
 import dagster as dg
 import pytest
 
+from conftest import AS_OF, NEXT_DAY
+
 
 @pytest.fixture
 def defs():
@@ -59,12 +61,12 @@ def test_a_new_or_changed_file_starts_one_run_of_what_depends_on_it(defs, tmp_pa
     (tmp_path / "crm").mkdir()
     (tmp_path / "intent" / "web_events").mkdir(parents=True)
     (tmp_path / "crm" / "contacts.csv").write_text("Email\nanne@x.fr\n")
-    (tmp_path / "intent" / "web_events" / "2026-11-26.jsonl").write_text('{"event_id": "e1"}\n')
-    (tmp_path / "intent" / "web_events" / "2026-11-27.jsonl.part").write_text('{"event_id": "half')  # downloading
+    (tmp_path / "intent" / "web_events" / f"{AS_OF}.jsonl").write_text('{"event_id": "e1"}\n')
+    (tmp_path / "intent" / "web_events" / f"{NEXT_DAY}.jsonl.part").write_text('{"event_id": "half')  # downloading
 
     first = _evaluate(defs, None)
     [request] = first.run_requests
-    assert request.run_key.count("|") == 1 and "2026-11-27" not in request.run_key
+    assert request.run_key.count("|") == 1 and NEXT_DAY.isoformat() not in request.run_key
     selected = {k.to_user_string() for k in request.asset_selection}
     assert {"raw/crm_records", "raw/crm_erasure_requests", "raw/web_events", "marts/qualified_leads",
             "published/leads"} <= selected
@@ -77,7 +79,7 @@ def test_a_new_or_changed_file_starts_one_run_of_what_depends_on_it(defs, tmp_pa
     assert again.run_requests == []
 
     # a changed web-events file: only it and what depends on it
-    (tmp_path / "intent" / "web_events" / "2026-11-26.jsonl").write_text('{"event_id": "e1"}\n{"event_id": "e2"}\n')
+    (tmp_path / "intent" / "web_events" / f"{AS_OF}.jsonl").write_text('{"event_id": "e1"}\n{"event_id": "e2"}\n')
     [changed] = _evaluate(defs, again.cursor).run_requests
     selected = {k.to_user_string() for k in changed.asset_selection}
     assert "raw/web_events" in selected and "raw/crm_records" not in selected

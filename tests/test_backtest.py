@@ -12,9 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import run_dbt
-
-AS_OF = dt.date(2026, 11, 26)
+from conftest import AS_OF, run_dbt
 
 
 def test_the_backtest_replays_26_weekly_dates_whose_outcome_windows_are_complete(read_warehouse):
@@ -104,7 +102,7 @@ def test_the_report_is_written_beside_the_publication_and_shown_in_dagster(wareh
         png = (report / f"{chart}.png").read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 5_000
         assert base64.b64encode(png).decode() in page, f"{chart} is embedded: the page stands on its own"
-    assert "top lead-score decile" in page and "2026-11-26" in page
+    assert "top lead-score decile" in page and AS_OF.isoformat() in page
     metadata = {e.asset_key.to_user_string(): e.materialization.metadata
                 for e in warehouse["result"].get_asset_materialization_events()}
     shown = metadata["published/qualification_report"]

@@ -3,6 +3,7 @@ checked, duplicate and re-landed events counted once, a corrupt file named."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import shutil
@@ -14,6 +15,7 @@ from stdnum import luhn
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
+from conftest import AS_OF
 from ingestion.crm import check_identifier, land_crm, recognise
 from ingestion.intent import land_feed
 from ingestion.landing import LandingError
@@ -111,7 +113,8 @@ def test_web_events_dedupe_relanding_and_changed_files(tmp_path, con):
     landing = tmp_path / "landing"
     folder = landing / "intent" / "web_events"
     folder.mkdir(parents=True)
-    events = [{"event_id": f"e{i}", "occurred_at": "2026-11-20T10:00:00+01:00", "visitor_id": "v1",
+    day = (AS_OF - dt.timedelta(days=6)).isoformat()
+    events = [{"event_id": f"e{i}", "occurred_at": f"{day}T10:00:00+01:00", "visitor_id": "v1",
                "email": None, "event_type": "page_view", "page_url": "https://x.fr/tarifs"} for i in range(3)]
     lines = "\n".join(json.dumps(e) for e in events + [events[0]]) + "\nnot json at all\n"
     with gzip.open(folder / "day1.jsonl.gz", "wt") as fh:
@@ -131,7 +134,7 @@ def test_web_events_dedupe_relanding_and_changed_files(tmp_path, con):
     changed = land_feed(con, landing, "web_events", log=lambda _: None)
     assert changed.files_landed == ["day1.jsonl.gz"] and changed.total_rows == 1
     typed = con.execute("select occurred_at::varchar, email from raw.web_events").fetchone()
-    assert typed == ("2026-11-20 09:00:00", None)  # stored in UTC
+    assert typed == (f"{day} 09:00:00", None)  # stored in UTC
 
 
 def test_a_corrupt_gzip_fails_naming_the_file_and_keeps_the_good_ones(tmp_path, con):
@@ -160,21 +163,27 @@ def test_bodacc_json_array_keeps_nested_fields_as_json(tmp_path, con):
     assert json.loads(row[0]) == ["552 100 554", "552100554"] and "liquidation" in json.loads(row[1])["nature"]
 
 
-def test_behaviour_older_than_the_retention_window_is_dropped_but_consent_is_kept():
-    import datetime as dt
-
-    import duckdb
+@pytest.mark.parametrize("as_of", [AS_OF, dt.date(2027, 3, 1), dt.date(2027, 3, 31), dt.date(2028, 2, 29)],
+                         ids=lambda d: d.isoformat())
+def test_behaviour_older_than_the_retention_window_is_dropped_but_consent_is_kept(as_of):
+    """13 months back from any day, a month end and a leap day included: the same day number 13 months earlier,
+    or that month's last day when it is shorter (31 March 2027 keeps behaviour from 28 February 2026)."""
+    import calendar
 
     from ingestion.intent import drop_expired_behaviour
 
+    month_index = as_of.year * 12 + as_of.month - 1 - 13
+    year, month = divmod(month_index, 12)
+    cutoff = dt.datetime(year, month + 1, min(as_of.day, calendar.monthrange(year, month + 1)[1]))
+    just_before = cutoff - dt.timedelta(minutes=1)
     con = duckdb.connect()
     con.execute("create schema raw")
-    con.execute("""create table raw.web_events as select * from (values
-        ('old', timestamp '2025-10-25 23:59:00'), ('kept', timestamp '2025-10-26 00:00:00')) t(event_id, occurred_at)""")
+    con.execute("create table raw.web_events as select * from (values ('old', ?::timestamp), ('kept', ?::timestamp)) "
+                "t(event_id, occurred_at)", [just_before, cutoff])
     con.execute("""create table raw.email_events as select * from (values
-        ('click', timestamp '2024-01-01'), ('unsubscribe', timestamp '2024-01-01'), ('bounce', timestamp '2024-01-01'),
-        ('open', timestamp '2026-11-01')) t(event, occurred_at)""")
-    deleted = drop_expired_behaviour(con, dt.date(2026, 11, 26), log=lambda _: None)  # 13 months: 2025-10-26
+        ('click', ?::timestamp), ('unsubscribe', ?::timestamp), ('bounce', ?::timestamp), ('open', ?::timestamp))
+        t(event, occurred_at)""", [just_before, just_before - dt.timedelta(days=400), just_before, cutoff])
+    deleted = drop_expired_behaviour(con, as_of, log=lambda _: None)
     assert deleted == {"web_events": 1, "email_events": 1}
     assert con.execute("select event_id from raw.web_events").fetchall() == [("kept",)]
     assert sorted(e for (e,) in con.execute("select event from raw.email_events").fetchall()) == \

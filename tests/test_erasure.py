@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import AS_OF
 from ingestion.erasure import apply_erasure_requests
 
 
@@ -62,8 +63,8 @@ def erased_run(warehouse, tmp_path_factory):
     shutil.copy(warehouse["path"], db)
     shutil.copytree(warehouse["published"], published)
     with (zone / "crm" / "erasure_requests.csv").open("a") as requests:
-        requests.write(f"{email.upper()},2026-11-26\n")
-    env = {"LEADS_LANDING_DIR": str(zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": "2026-11-26",
+        requests.write(f"{email.upper()},{AS_OF}\n")
+    env = {"LEADS_LANDING_DIR": str(zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": AS_OF.isoformat(),
            "LEADS_PUBLISH_DIR": str(published)}
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():

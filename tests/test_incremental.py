@@ -10,11 +10,11 @@ import shutil
 
 import duckdb
 
-from conftest import run_dbt
+from conftest import NEXT_DAY, current_month_web_file, run_dbt, unix_seconds
 from ingestion.erasure import apply_erasure_requests
 from ingestion.intent import land_feed
 
-NEXT_DAY = "2026-11-27"
+DAY = NEXT_DAY.isoformat()  # the daily run the tests replay: the day after the warehouse's as-of date
 # the event models and everything downstream of them; the status log keeps history a rebuild cannot give
 SELECTION = ["int_intent__web_event_log+", "int_intent__email_event_log+", "--exclude", "int_leads__status_changes+"]
 COMPARED = ["intermediate.int_intent__web_event_log", "intermediate.int_intent__email_event_log",
@@ -59,25 +59,25 @@ def _next_day_files(con: duckdb.DuckDBPyConnection, zone, sample_zone) -> dict:
     web.mkdir(parents=True)
     site = "https://www.example-saas.fr"
     lines = [
-        {"event_id": "evt_day2_1", "occurred_at": f"{NEXT_DAY}T08:00:00Z", "visitor_id": anonymous, "email": person,
+        {"event_id": "evt_day2_1", "occurred_at": f"{DAY}T08:00:00Z", "visitor_id": anonymous, "email": person,
          "event_type": "form_submit", "page_url": f"{site}/ressources/guide"},
-        *({"event_id": f"evt_day2_{n}", "occurred_at": f"{NEXT_DAY}T{8 + n}:00:00Z", "visitor_id": anonymous,
+        *({"event_id": f"evt_day2_{n}", "occurred_at": f"{DAY}T{8 + n}:00:00Z", "visitor_id": anonymous,
            "event_type": "page_view", "page_url": f"{site}/tarifs"} for n in (2, 3, 4)),
         # the collector sent an event of an earlier day again
         {k: (v.isoformat() + "Z" if k == "occurred_at" else v) for k, v in duplicate.iloc[0].items()
          if not k.startswith("_") and v is not None and v == v},
     ]
-    (web / "web-2026-11-27.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    # last month's file sent again, its first event removed: that event leaves the log
-    monthly = sorted((sample_zone / "intent" / "web_events").glob("web-2026-11.*"))[-1]
+    (web / f"web-{DAY}.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    # this month's file sent again, its first event removed: that event leaves the log
+    monthly = current_month_web_file(sample_zone)
     with gzip.open(monthly, "rt", encoding="utf-8") as fh:
         header, removed_line, *rest = fh.read().splitlines()
     with gzip.open(web / monthly.name, "wt", encoding="utf-8") as fh:
         fh.write("\n".join([header, *rest]) + "\n")
     mail = zone / "intent" / "email_events"
     mail.mkdir(parents=True)
-    (mail / "sendgrid-2026-11-27.jsonl").write_text(json.dumps(
-        {"sg_event_id": "sg_day2_1", "email": person, "timestamp": 1795766400, "event": "click",
+    (mail / f"sendgrid-{DAY}.jsonl").write_text(json.dumps(
+        {"sg_event_id": "sg_day2_1", "email": person, "timestamp": unix_seconds(NEXT_DAY), "event": "click",
          "url": f"{site}/tarifs", "category": "produit"}) + "\n")
     # keep the other monthly files in place (same content: nothing to do for them)
     for path in (sample_zone / "intent" / "web_events").iterdir():
@@ -93,17 +93,17 @@ def test_an_incremental_day_gives_the_tables_a_full_rebuild_gives(warehouse, war
     zone = tmp_path / "zone"
     with duckdb.connect(str(warehouse_copy)) as con:
         expected = _next_day_files(con, zone, warehouse["zone"])
-        con.execute("insert into raw.crm_erasure_requests values (?, date '2026-11-27', 'erasure_requests.csv')",
+        con.execute(f"insert into raw.crm_erasure_requests values (?, date '{DAY}', 'erasure_requests.csv')",
                     [expected["erased"]])
         apply_erasure_requests(con)
         for feed in ("web_events", "email_events"):
-            land_feed(con, zone, feed, as_of=__import__("datetime").date.fromisoformat(NEXT_DAY))
+            land_feed(con, zone, feed, as_of=NEXT_DAY)
     rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
     rebuilt.parent.mkdir()
     shutil.copy(warehouse_copy, rebuilt)
 
-    run_dbt(["build", "--select", *SELECTION], warehouse_copy, tmp_path / "target_incremental", as_of=NEXT_DAY)
-    run_dbt(["build", "--full-refresh", "--select", *SELECTION], rebuilt, tmp_path / "target_full", as_of=NEXT_DAY)
+    run_dbt(["build", "--select", *SELECTION], warehouse_copy, tmp_path / "target_incremental", as_of=DAY)
+    run_dbt(["build", "--full-refresh", "--select", *SELECTION], rebuilt, tmp_path / "target_full", as_of=DAY)
 
     _assert_same_tables(warehouse_copy, rebuilt, COMPARED, tmp_path)
 
@@ -136,9 +136,9 @@ def _run_registry_incrementally_and_rebuilt(warehouse_copy, tmp_path):
     rebuilt.parent.mkdir()
     shutil.copy(warehouse_copy, rebuilt)
     run_dbt(["run", "--select", *REGISTRY_SELECTION], warehouse_copy, tmp_path / "target_incremental",
-            as_of=NEXT_DAY)
+            as_of=DAY)
     run_dbt(["run", "--full-refresh", "--select", *REGISTRY_SELECTION], rebuilt, tmp_path / "target_full",
-            as_of=NEXT_DAY)
+            as_of=DAY)
     return rebuilt
 
 
@@ -161,15 +161,15 @@ def test_a_day_of_sirene_updates_and_edited_rules_give_the_tables_a_full_rebuild
                     as etatAdministratifUniteLegale,
                 case when siren = '{growing}' then '21' else trancheEffectifsUniteLegale end
                     as trancheEffectifsUniteLegale,
-                timestamp '{NEXT_DAY} 02:00:00' as dateDernierTraitementUniteLegale)
+                timestamp '{DAY} 02:00:00' as dateDernierTraitementUniteLegale)
             from raw.sirene_unites_legales where siren in ('{ceasing}', '{growing}'))
-        ) to '{updates / f"{NEXT_DAY}_unites_legales.csv"}' (header)""")
+        ) to '{updates / f"{DAY}_unites_legales.csv"}' (header)""")
         con.execute(f"""copy (
             select {etab} from (select * replace (
                 '75056' as codeCommuneEtablissement, '75001' as codePostalEtablissement,
-                timestamp '{NEXT_DAY} 02:00:00' as dateDernierTraitementEtablissement)
+                timestamp '{DAY} 02:00:00' as dateDernierTraitementEtablissement)
             from raw.sirene_etablissements where siren = '{moving}' and etablissementSiege)
-        ) to '{updates / f"{NEXT_DAY}_etablissements.csv"}' (header)""")
+        ) to '{updates / f"{DAY}_etablissements.csv"}' (header)""")
         assert land_daily_updates(con, updates, log=lambda _: None) == {"unites_legales": 2, "etablissements": 1}
         # an analyst gave more points to 20-49 employees (dbt seed loads the edited file)
         con.execute("update scoring.icp_headcount_bands set points = points + 10 where headcount_band = '12'")
@@ -203,9 +203,9 @@ def test_a_target_that_ceases_leaves_the_prospects_without_rebuilding_them(wareh
         ul = ", ".join(f'"{c}"' for c in SIRENE_UNITES_LEGALES.columns)
         con.execute(f"""copy (
             select {ul} from (select * replace ('C' as etatAdministratifUniteLegale,
-                                               timestamp '{NEXT_DAY} 02:00:00' as dateDernierTraitementUniteLegale)
+                                               timestamp '{DAY} 02:00:00' as dateDernierTraitementUniteLegale)
             from raw.sirene_unites_legales where siren = '{target}')
-        ) to '{updates / f"{NEXT_DAY}_unites_legales.csv"}' (header)""")
+        ) to '{updates / f"{DAY}_unites_legales.csv"}' (header)""")
         assert land_daily_updates(con, updates, log=lambda _: None) == {"unites_legales": 1, "etablissements": 0}
     rebuilt = _run_registry_incrementally_and_rebuilt(warehouse_copy, tmp_path)
 
@@ -230,14 +230,14 @@ def test_crm_people_are_pivoted_again_only_when_their_inputs_change(warehouse_co
         # a mark only a rebuild removes
         con.execute(f"update {people} set job_title = 'left as it was' where person_key = ?", [first])
 
-    run_dbt(["run", "--select", "int_crm__people"], warehouse_copy, tmp_path / "target", as_of=NEXT_DAY)
+    run_dbt(["run", "--select", "int_crm__people"], warehouse_copy, tmp_path / "target", as_of=DAY)
     with duckdb.connect(str(warehouse_copy)) as con:
         assert con.execute(f"select job_title from {people} where person_key = ?", [first]).fetchone()[0] == \
             "left as it was"
-        con.execute("insert into raw.crm_erasure_requests values (?, date '2026-11-27', 'erasure_requests.csv')",
+        con.execute(f"insert into raw.crm_erasure_requests values (?, date '{DAY}', 'erasure_requests.csv')",
                     [email])
 
-    run_dbt(["run", "--select", "int_crm__people"], warehouse_copy, tmp_path / "target", as_of=NEXT_DAY)
+    run_dbt(["run", "--select", "int_crm__people"], warehouse_copy, tmp_path / "target", as_of=DAY)
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         assert con.execute(f"select job_title from {people} where person_key = ?", [first]).fetchone()[0] != \
             "left as it was"
@@ -250,7 +250,7 @@ def test_an_event_a_resent_file_drops_comes_back_from_the_later_file_that_also_h
     file is sent again without that event: the event stays in the log, now from the daily file — as a rebuild finds
     it — though the daily file was processed the day before."""
     sample = warehouse["zone"] / "intent" / "web_events"
-    monthly = sorted(sample.glob("web-2026-11.*"))[-1]
+    monthly = current_month_web_file(warehouse["zone"])
     with gzip.open(monthly, "rt", encoding="utf-8") as fh:
         header, first, *rest = fh.read().splitlines()
     event_id = first.split(",")[0]
@@ -260,17 +260,17 @@ def test_an_event_a_resent_file_drops_comes_back_from_the_later_file_that_also_h
     shutil.copytree(sample, web)
     with duckdb.connect(str(warehouse_copy)) as con:
         repeated = con.execute("select * from raw.web_events where event_id = ?", [event_id]).df()
-    daily = web / "web-2026-11-27.jsonl"  # the repeated event and a new one (the log then holds rows of this file)
+    daily = web / f"web-{DAY}.jsonl"  # the repeated event and a new one (the log then holds rows of this file)
     daily.write_text("\n".join(json.dumps(event) for event in [
         {k: (v.isoformat() + "Z" if k == "occurred_at" else v) for k, v in repeated.iloc[0].items()
          if not k.startswith("_") and v is not None and v == v},
-        {"event_id": "evt_day2_new", "occurred_at": f"{NEXT_DAY}T08:00:00Z", "visitor_id": "v-new",
+        {"event_id": "evt_day2_new", "occurred_at": f"{DAY}T08:00:00Z", "visitor_id": "v-new",
          "event_type": "page_view", "page_url": "https://www.example-saas.fr/"}]) + "\n")
 
     def land_and_run(day_target: str) -> dict:
         with duckdb.connect(str(warehouse_copy)) as con:
-            land_feed(con, zone, "web_events", as_of=__import__("datetime").date.fromisoformat(NEXT_DAY))
-        run_dbt(["run", "--select", "int_intent__web_event_log"], warehouse_copy, tmp_path / day_target, as_of=NEXT_DAY)
+            land_feed(con, zone, "web_events", as_of=NEXT_DAY)
+        run_dbt(["run", "--select", "int_intent__web_event_log"], warehouse_copy, tmp_path / day_target, as_of=DAY)
         with duckdb.connect(str(warehouse_copy), read_only=True) as con:
             return dict(con.execute(f"select source_file, count(*) over () from {log} where event_id = ?",
                                     [event_id]).fetchall())
@@ -284,5 +284,5 @@ def test_an_event_a_resent_file_drops_comes_back_from_the_later_file_that_also_h
     rebuilt.parent.mkdir()
     shutil.copy(warehouse_copy, rebuilt)
     run_dbt(["run", "--full-refresh", "--select", "int_intent__web_event_log"], rebuilt, tmp_path / "target_full",
-            as_of=NEXT_DAY)
+            as_of=DAY)
     _assert_same_tables(warehouse_copy, rebuilt, [log], tmp_path)

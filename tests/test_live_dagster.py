@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from conftest import AS_OF
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LOCATION = "orchestration.definitions"
@@ -96,7 +98,7 @@ def live(warehouse, tmp_path_factory):
     shutil.copytree(warehouse["published"], published)  # yesterday's publication, which BI tools are reading
     env = {**os.environ, "DAGSTER_HOME": str(home), "LEADS_LANDING_DIR": str(warehouse["zone"]),
            "LEADS_DUCKDB_PATH": str(work / "warehouse.duckdb"), "LEADS_PUBLISH_DIR": str(published),
-           "LEADS_AS_OF": "2026-11-26", "LEADS_AUTOMATION": "off", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+           "LEADS_AS_OF": AS_OF.isoformat(), "LEADS_AUTOMATION": "off", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     # create the instance's storage once, before two processes race to create it
     subprocess.run([str(BIN / "dagster"), "instance", "migrate"], cwd=REPO, env=env, check=True,
                    capture_output=True)

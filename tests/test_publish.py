@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import AS_OF
 from ingestion.publish import PUBLISHED_MARTS, PublicationError, publish_marts
 from ingestion.settings import load_settings
 
@@ -32,7 +33,7 @@ def _sha(path: Path) -> str:
 def test_the_run_publishes_every_mart_as_duckdb_and_parquet(warehouse, read_warehouse):
     published = warehouse["published"]
     manifest = json.loads((published / "publication.json").read_text())
-    assert manifest["as_of"] == "2026-11-26"
+    assert manifest["as_of"] == AS_OF.isoformat()
     with duckdb.connect(str(published / "leads.duckdb"), read_only=True) as con:
         for mart in PUBLISHED_MARTS:
             expected = read_warehouse.execute(f"select count(*) from marts.{mart}").fetchone()[0]
