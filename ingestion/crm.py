@@ -24,27 +24,51 @@ from stdnum.fr import tva as stdnum_tva
 
 from ingestion.erasure import apply_erasure_requests, erase_crm_records
 from ingestion.landing import LOAD_LOG_DDL, LandingError, read_csv_header
+from ingestion.landing_zone import IN_PROGRESS_SUFFIXES
 from ingestion.settings import REPO_ROOT
 from ingestion.warehouse import Log, logger
 
 MAPPING_SEED = REPO_ROOT / "dbt_project" / "seeds" / "crm" / "crm_field_mapping.csv"
 ERASURE_FILE = "erasure_requests.csv"
 
-# object type from the file name (HubSpot: companies*.csv; Salesforce: Account.csv, ...)
-OBJECT_BY_STEM = [
-    (re.compile(r"^(companies|company|entreprises?)", re.I), "companies"),
-    (re.compile(r"^accounts?", re.I), "companies"),
-    (re.compile(r"^(contacts?)", re.I), "contacts"),
-    (re.compile(r"^leads?", re.I), "leads"),
-    (re.compile(r"^(deals?|transactions?)", re.I), "deals"),
-    (re.compile(r"^opportunit(y|ies)", re.I), "deals"),
+# Which object an export holds, from its headers (normalised, see normalize_header): the first rule whose headers the
+# file has wins. HubSpot names an export after the view it was saved from, so the file name is only a hint, used when
+# the headers leave the object open.
+OBJECT_BY_HEADERS = {
+    "hubspot": [
+        ("deals", {"deal name", "deal stage", "dealname", "dealstage", "nom de la transaction",
+                   "phase de la transaction", "pipeline"}),
+        ("contacts", {"email", "first name", "last name", "firstname", "lastname", "prenom", "adresse e-mail",
+                      "e-mail", "job title", "jobtitle", "intitule du poste"}),
+        ("companies", {"company name", "company domain name", "nom de l'entreprise", "domain",
+                       "nom de domaine de l'entreprise", "name"}),
+    ],
+    "salesforce": [
+        ("deals", {"stagename"}),
+        ("leads", {"isconverted", "convertedaccountid", "converteddate", "company"}),
+        ("contacts", {"lastname", "firstname"}),
+        ("companies", {"name"}),
+    ],
+}
+# the hint: the object a file name speaks of (HubSpot: hubspot-crm-exports-all-contacts-2026-02-27.csv,
+# companies*.csv; Salesforce: Account.csv, ...)
+OBJECT_BY_NAME = [
+    (re.compile(r"(companies|company|entreprises?|accounts?)", re.I), "companies"),
+    (re.compile(r"contacts?", re.I), "contacts"),
+    (re.compile(r"leads?", re.I), "leads"),
+    (re.compile(r"(deals?|transactions?|opportunit(y|ies))", re.I), "deals"),
 ]
-HUBSPOT_ID_HEADERS = {"record id", "id de fiche", "hs_object_id"}
+SPREADSHEET_SUFFIXES = (".xlsx", ".xls")
+CRM_SUFFIXES = (".csv", *SPREADSHEET_SUFFIXES)
+HUBSPOT_ID_HEADERS = {"record id", "id de fiche", "id de fiche d'informations", "hs_object_id"}
 RECORDS_DDL = """create table if not exists raw.crm_records (
     crm_source varchar, object_type varchar, source_file varchar, record_number bigint, header varchar, value varchar)"""
 CHECKS_DDL = """create table if not exists raw.crm_identifier_checks (
     raw_value varchar, id_kind varchar, normalized varchar, is_valid boolean, siren varchar, siret varchar,
     reason varchar)"""
+DATE_COLUMNS_DDL = """create table if not exists raw.crm_date_columns (
+    source_file varchar, header varchar, n_values bigint, date_order varchar, evidence varchar,
+    has_two_digit_years boolean, example varchar)"""
 QUARANTINE_DDL = """create table if not exists quarantine.crm_records (
     source_file varchar, source_line bigint, reason varchar, raw_line varchar, quarantined_at timestamp)"""
 
@@ -64,6 +88,7 @@ class CrmFile:
     encoding: str
     delimiter: str
     header: list[str]
+    name: str  # the file as the user dropped it (path may be a CSV copy of a spreadsheet)
 
 
 @dataclass
@@ -74,6 +99,7 @@ class CrmLandingResult:
     identifiers_checked: int = 0
     identifiers_invalid: int = 0
     erasure_requests: int = 0
+    ambiguous_date_columns: list[str] = field(default_factory=list)
     unchanged: bool = False
     duration_s: float = 0.0
 
@@ -84,6 +110,8 @@ def detect_encoding(path: Path) -> str:
         head = fh.read(3)
         if head == codecs.BOM_UTF8:
             return "utf-8-sig"
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # Excel's "Unicode text", some CRM exports
+            return "utf-16"
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
@@ -95,10 +123,21 @@ def detect_encoding(path: Path) -> str:
     return "utf-8"
 
 
-def recognise(path: Path) -> CrmFile:
-    """Tell the CRM and the object from the file name and its headers; fail naming the file when it is neither."""
+def _object_from_headers(crm_source: str, keys: set[str]) -> str | None:
+    return next((obj for obj, headers in OBJECT_BY_HEADERS[crm_source] if keys & headers), None)
+
+
+def recognise(path: Path, origin: Path | None = None) -> CrmFile:
+    """Tell the CRM and the object from the headers (the file name only breaks a tie); fail naming the file when it
+    is neither. `origin` is the file as the user dropped it, when `path` is a converted copy (a spreadsheet)."""
+    origin = origin or path
+    name = origin.name
     encoding = detect_encoding(path)
-    header, delimiter = read_csv_header(path, encoding=encoding)
+    try:
+        header, delimiter = read_csv_header(path, encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise LandingError(f"{origin}: encoding not readable as {encoding} ({exc.reason} at byte {exc.start}). Export "
+                           f"it again as CSV UTF-8, or save it from Excel as 'CSV UTF-8'.") from exc
     keys = {normalize_header(h) for h in header}
     if keys & HUBSPOT_ID_HEADERS:
         crm_source = "hubspot"
@@ -106,20 +145,23 @@ def recognise(path: Path) -> CrmFile:
         crm_source = "salesforce"
     else:
         raise LandingError(
-            f"{path}: not a HubSpot or Salesforce export (no 'Record ID' / 'ID de fiche' / 'hs_object_id', nor "
-            f"Salesforce 'Id'); headers: {', '.join(header[:15])}"
+            f"{origin}: not a HubSpot or Salesforce export (no 'Record ID' / 'ID de fiche' / 'hs_object_id', nor "
+            f"Salesforce 'Id'); headers: {', '.join(header[:15])}. Export it again with the record ID column, or "
+            f"move it out of crm/."
         )
-    object_type = next((obj for pattern, obj in OBJECT_BY_STEM if pattern.match(path.stem)), None)
+    by_name = next((obj for pattern, obj in OBJECT_BY_NAME if pattern.search(Path(name).stem)), None)
+    object_type = _object_from_headers(crm_source, keys) or by_name
     if object_type is None:
         raise LandingError(
-            f"{path}: cannot tell which {crm_source} object this is from its name; name it companies*.csv, "
-            f"contacts*.csv, deals*.csv (HubSpot) or Account.csv, Contact.csv, Lead.csv, Opportunity.csv (Salesforce)"
+            f"{origin}: cannot tell which {crm_source} object this is from its headers or its name; export it with "
+            f"its name or e-mail column, or name it companies*.csv, contacts*.csv, deals*.csv (HubSpot) or "
+            f"Account.csv, Contact.csv, Lead.csv, Opportunity.csv (Salesforce)"
         )
     if crm_source == "hubspot" and object_type == "leads":
         object_type = "contacts"
     if len(set(header)) != len(header):
-        raise LandingError(f"{path}: duplicate column names in the header")
-    return CrmFile(path, crm_source, object_type, encoding, delimiter, header)
+        raise LandingError(f"{origin}: duplicate column names in the header")
+    return CrmFile(path, crm_source, object_type, encoding, delimiter, header, name)
 
 
 def _identifier_headers() -> dict[str, str]:
@@ -179,6 +221,92 @@ def _utf8_copy(crm_file: CrmFile, temp_dir: Path) -> Path:
     return target
 
 
+def _cell_text(value) -> str:
+    """A spreadsheet cell as the CSV export of the same view writes it: dates in ISO, booleans true/false, whole
+    numbers without a decimal point (record IDs, headcounts)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _spreadsheet_rows(path: Path):
+    """The first sheet's rows. An .xlsx is streamed (openpyxl's read-only mode reads the XML as it goes, so memory
+    stays flat whatever the size); an .xls (Excel 97-2003) is read by calamine: the format holds at most 65,536 rows."""
+    if path.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()  # some writers record a wrong sheet size: read every row there is
+            yield from sheet.iter_rows(values_only=True)
+        finally:
+            workbook.close()
+    else:
+        from python_calamine import CalamineWorkbook
+
+        yield from CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows()
+
+
+def spreadsheet_as_csv(path: Path, temp_dir: Path, log: Log = logger.info) -> Path:
+    """Write the first sheet of an .xlsx / .xls export as a UTF-8 CSV in temp_dir, row by row; it then lands like the
+    CSV export of the same view."""
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    target = temp_dir / f"{path.name}.csv"
+    width = None
+    try:
+        with target.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            for n, row in enumerate(_spreadsheet_rows(path)):
+                cells = [_cell_text(v) for v in row]
+                if width is None:  # the header: trailing empty cells are not columns
+                    while cells and not cells[-1].strip():
+                        cells.pop()
+                    width = len(cells)
+                cells = (cells + [""] * width)[:width]
+                if n and not any(c.strip() for c in cells):
+                    continue  # an empty row (Excel keeps formatted empty rows)
+                writer.writerow(cells)
+                if n and n % 100_000 == 0:
+                    log(f"{path.name}: {n:,} rows read")
+    except Exception as exc:  # zipfile / XML / calamine errors: the file is not a readable workbook
+        target.unlink(missing_ok=True)
+        if isinstance(exc, LandingError):
+            raise
+        raise LandingError(f"{path}: not a readable {path.suffix.lower()} workbook ({type(exc).__name__}: "
+                           f"{str(exc)[:200]}). Download the export again, or export it as CSV.") from exc
+    if not width:
+        target.unlink(missing_ok=True)
+        raise LandingError(f"{path}: the first sheet is empty (no header row)")
+    return target
+
+
+def crm_export_files(crm_dir: Path) -> list[Path]:
+    """The exports and the erasure requests of the CRM folder. A file the pipeline cannot read (another format, a zip
+    not unpacked) is an error naming it, never skipped: a CRM snapshot without it would look like deletions."""
+    if not crm_dir.is_dir():
+        return []
+    files, unreadable = [], []
+    for path in sorted(p for p in crm_dir.iterdir() if p.is_file()):
+        if path.name.startswith(".") or path.name.endswith(IN_PROGRESS_SUFFIXES):
+            continue
+        (files if path.suffix.lower() in CRM_SUFFIXES else unreadable).append(path)
+    if unreadable:
+        raise LandingError(
+            f"{crm_dir}: {', '.join(p.name for p in unreadable)}: not a format the CRM landing reads. Export from "
+            f"HubSpot or Salesforce as CSV, XLSX or XLS (unzip a Salesforce Data Export first), or move the file out "
+            f"of crm/.")
+    return files
+
+
 def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, force: bool = False,
              log: Log = logger.info) -> CrmLandingResult | None:
     """Land every export in `crm_dir` as one snapshot (the CRM's current state), swapped in atomically. None when the
@@ -186,11 +314,11 @@ def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, f
     started = time.monotonic()
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists quarantine")
-    for ddl in (LOAD_LOG_DDL, RECORDS_DDL, CHECKS_DDL, QUARANTINE_DDL):
+    for ddl in (LOAD_LOG_DDL, RECORDS_DDL, CHECKS_DDL, DATE_COLUMNS_DDL, QUARANTINE_DDL):
         con.execute(ddl)
     con.execute("create table if not exists raw.crm_erasure_requests (email varchar, requested_at date, "
                 "source_file varchar)")
-    paths = sorted(p for p in crm_dir.glob("*.csv") if p.is_file()) if crm_dir.is_dir() else []
+    paths = crm_export_files(crm_dir)
     exports = [p for p in paths if p.name != ERASURE_FILE]
     if not paths:
         log(f"no CRM export in {crm_dir}: raw.crm_records left as it is")
@@ -202,8 +330,25 @@ def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, f
         log(f"CRM exports unchanged since the last load: raw.crm_records kept as it is")
         return CrmLandingResult(unchanged=True, duration_s=time.monotonic() - started)
 
-    files = [recognise(p) for p in exports]
-    for leftover in ("crm_records__loading", "crm_identifier_checks__loading", "crm_erasure_requests__loading"):
+    converted: list[Path] = []  # CSV copies of spreadsheets, removed once landed
+    try:
+        files = []
+        for path in exports:
+            if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+                converted.append(spreadsheet_as_csv(path, temp_dir, log))
+                files.append(recognise(converted[-1], origin=path))
+            else:
+                files.append(recognise(path))
+        return _land_snapshot(con, crm_dir, paths, files, digest, temp_dir, started, log)
+    finally:
+        for copy in converted:
+            copy.unlink(missing_ok=True)
+
+
+def _land_snapshot(con: duckdb.DuckDBPyConnection, crm_dir: Path, paths: list[Path], files: list[CrmFile],
+                   digest: str, temp_dir: Path, started: float, log: Log) -> CrmLandingResult:
+    for leftover in ("crm_records__loading", "crm_identifier_checks__loading", "crm_date_columns__loading",
+                     "crm_erasure_requests__loading"):
         con.execute(f"drop table if exists raw.{leftover}")
     con.execute("drop table if exists quarantine.crm_records__loading")
     con.execute("create table raw.crm_records__loading as select * from raw.crm_records limit 0")
@@ -218,17 +363,18 @@ def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, f
         finally:
             if readable != crm_file.path:
                 readable.unlink(missing_ok=True)
-        result.files.append({"file": crm_file.path.name, "crm": crm_file.crm_source, "object": crm_file.object_type,
+        result.files.append({"file": crm_file.name, "crm": crm_file.crm_source, "object": crm_file.object_type,
                              "encoding": crm_file.encoding, "delimiter": crm_file.delimiter, "rows": n,
                              "quarantined": bad})
         key = f"{crm_file.crm_source}_{crm_file.object_type}"
         result.rows_by_object[key] = result.rows_by_object.get(key, 0) + n
         result.rows_quarantined += bad
-        log(f"{crm_file.path.name}: {crm_file.crm_source} {crm_file.object_type}, {crm_file.encoding}, "
+        log(f"{crm_file.name}: {crm_file.crm_source} {crm_file.object_type}, {crm_file.encoding}, "
             f"'{crm_file.delimiter}'-separated, {n:,} records" + (f", {bad} quarantined" if bad else ""))
 
     con.execute("reset preserve_insertion_order")
     _check_identifiers(con, result)
+    result.ambiguous_date_columns = _detect_date_orders(con, log)
     # Erasure requests accumulate: a line removed from the file later does not bring anyone back.
     erasure = crm_dir / ERASURE_FILE
     new_requests = (f"""select lower(trim(email)), try_cast(requested_at as date), '{ERASURE_FILE}'
@@ -247,7 +393,8 @@ def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, f
     con.execute("begin transaction")
     try:
         for schema, table in (("raw", "crm_records"), ("raw", "crm_identifier_checks"),
-                              ("raw", "crm_erasure_requests"), ("quarantine", "crm_records")):
+                              ("raw", "crm_date_columns"), ("raw", "crm_erasure_requests"),
+                              ("quarantine", "crm_records")):
             con.execute(f"drop table if exists {schema}.{table}")
             con.execute(f"alter table {schema}.{table}__loading rename to {table}")
         con.execute(
@@ -284,17 +431,62 @@ def _land_one(con: duckdb.DuckDBPyConnection, crm_file: CrmFile, readable: Path)
         select row_number() over () as record_number, * from crm_file""")
     n = con.execute("select count(*) from crm_file_numbered").fetchone()[0]
     con.execute(f"""insert into raw.crm_records__loading
-        select {_sql_str(crm_file.crm_source)}, {_sql_str(crm_file.object_type)}, {_sql_str(crm_file.path.name)},
+        select {_sql_str(crm_file.crm_source)}, {_sql_str(crm_file.object_type)}, {_sql_str(crm_file.name)},
                record_number, header, nullif(trim(value), '')
         from (unpivot crm_file_numbered on columns(* exclude (record_number)) into name header value value)
         where nullif(trim(value), '') is not null""")
     con.execute(f"""insert into quarantine.crm_records__loading
-        select {_sql_str(crm_file.path.name)}, line,
+        select {_sql_str(crm_file.name)}, line,
                string_agg(distinct lower(replace(error_type::varchar, '_', ' ')) || ': ' || error_message, ' | '),
                any_value(csv_line), now()::timestamp
         from crm_rejects group by line""")
     bad = con.execute("select count(*) from crm_rejects").fetchone()[0]
     return n, bad
+
+
+# A date written with slashes or dots, day and month in an order the value alone may not tell: 24/02/2026 (French
+# Excel), 02/24/26 02:18 AM (US Excel), 03.02.2026.
+SLASH_DATE = r"^\s*([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{2}|[0-9]{4})(\s|$)"
+
+
+def _detect_date_orders(con: duckdb.DuckDBPyConnection, log: Log) -> list[str]:
+    """For each column of each file whose values are all such dates, the day/month order its values show: a first
+    part above 12 means day first (dmy), a second part above 12 month first (mdy). Kept in raw.crm_date_columns, which
+    staging reads to parse them; a column no value decides is logged and left for the analyst's setting (dbt var
+    crm_ambiguous_date_order). Returns the undecided columns as 'file: header'."""
+    con.execute(f"""create table raw.crm_date_columns__loading as
+        with parts as (
+            select source_file, header, value,
+                   try_cast(regexp_extract(value, '{SLASH_DATE}', 1) as integer) as first_part,
+                   try_cast(regexp_extract(value, '{SLASH_DATE}', 2) as integer) as second_part,
+                   length(regexp_extract(value, '{SLASH_DATE}', 3)) as year_digits
+            from raw.crm_records__loading
+        ),
+        columns_of_dates as (
+            select source_file, header, count(*) as n_values, max(first_part) as max_first_part,
+                   max(second_part) as max_second_part, min(year_digits) as min_year_digits,
+                   min(value) filter (where first_part > 12 or second_part > 12) as deciding_example,
+                   min(value) as example
+            from parts
+            group by source_file, header
+            having count(first_part) = count(*)
+        )
+        select source_file, header, n_values,
+               case when max_first_part > 12 and max_second_part <= 12 then 'dmy'
+                    when max_second_part > 12 and max_first_part <= 12 then 'mdy' end as date_order,
+               case when max_first_part > 12 and max_second_part > 12 then 'both parts exceed 12: not one order'
+                    when max_first_part <= 12 and max_second_part <= 12 then 'no part above 12'
+                    else 'decided by ' || deciding_example end as evidence,
+               min_year_digits = 2 as has_two_digit_years,
+               example
+        from columns_of_dates""")
+    undecided = con.execute("""select source_file, header, example, evidence from raw.crm_date_columns__loading
+                               where date_order is null order by 1, 2""").fetchall()
+    for source_file, header, example, evidence in undecided:
+        log(f"{source_file}: column '{header}' holds dates like '{example}' whose day/month order its values do not "
+            f"tell ({evidence}): landed as unknown dates. Set the dbt var crm_ambiguous_date_order to dmy or mdy "
+            f"(dbt_project.yml) to decide it.")
+    return [f"{source_file}: {header}" for source_file, header, _, _ in undecided]
 
 
 def _check_identifiers(con: duckdb.DuckDBPyConnection, result: CrmLandingResult) -> None:

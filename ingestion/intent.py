@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -34,11 +35,15 @@ class Feed:
     columns: dict[str, str]  # column -> DuckDB type
     required: tuple[str, ...]
     casts: dict[str, str] = field(default_factory=dict)  # column -> SQL expression over `v` (its text), if special
+    json_text_fields: tuple[str, ...] = ()  # text columns that must hold valid JSON when present
 
 
 def _ts(v: str) -> str:
-    # ISO 8601 with an offset (or Z), or a plain date; stored as UTC
-    return f"coalesce(try_cast({v} as timestamptz) at time zone 'UTC', try_cast({v} as date)::timestamp)"
+    """ISO 8601 with an offset (or Z) is converted to UTC; a date-time without an offset, or a plain date, is taken
+    as UTC already. Stored as UTC either way, whatever the host's time zone."""
+    return (f"case when regexp_matches(trim({v}), ':[0-9]{{2}}(:[0-9]{{2}}([.,][0-9]+)?)? ?(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
+            f"then try_cast(trim({v}) as timestamptz) at time zone 'UTC' "
+            f"else coalesce(try_cast(trim({v}) as timestamp), try_cast(trim({v}) as date)::timestamp) end")
 
 
 FEEDS = {
@@ -53,10 +58,21 @@ FEEDS = {
     "email_events": Feed(
         "email_events", "intent/email_events",
         {"sg_event_id": "VARCHAR", "email": "VARCHAR", "occurred_at": "TIMESTAMP", "event": "VARCHAR",
-         "sg_machine_open": "BOOLEAN", "url": "VARCHAR", "category": "VARCHAR"},
+         "sg_machine_open": "BOOLEAN", "url": "VARCHAR", "category": "VARCHAR", "bounce_type": "VARCHAR",
+         "bounce_classification": "VARCHAR", "asm_group_id": "VARCHAR", "reason": "VARCHAR"},
         required=("sg_event_id", "email", "occurred_at", "event"),
-        casts={"occurred_at": "to_timestamp(try_cast({src:timestamp} as double)) at time zone 'UTC'",
-               "email": "lower(trim({v}))"},
+        # SendGrid sends Unix seconds; some exports carry milliseconds (a value past 10^11 is after year 5138 in
+        # seconds, so it can only be milliseconds)
+        casts={"occurred_at": "to_timestamp(case when abs(try_cast({src:timestamp} as double)) >= 1e11 "
+                              "then try_cast({src:timestamp} as double) / 1000 "
+                              "else try_cast({src:timestamp} as double) end) at time zone 'UTC'",
+               "email": "lower(trim({v}))",
+               # a bounce's `type` says hard (bounce) or soft (blocked); the column is named for what it holds
+               "bounce_type": "lower(nullif({src:type}, ''))",
+               # one category or a list of them: a list is kept as its elements joined by ', '
+               "category": "case when json_valid({v}) and json_type({v}::json) = 'ARRAY' "
+                           "then array_to_string(from_json({v}::json, '[\"varchar\"]'), ', ') "
+                           "else nullif({v}, '') end"},
     ),
     "signals": Feed(
         "signals", "intent/signals",
@@ -75,6 +91,13 @@ FEEDS = {
          "jugement": "VARCHAR", "acte": "VARCHAR", "modificationsgenerales": "VARCHAR", "radiationaurcs": "VARCHAR",
          "depot": "VARCHAR", "listepersonnes": "VARCHAR"},
         required=("id", "dateparution"),
+        # the API returns these as JSON held in strings: a value that does not parse sends its record to quarantine
+        json_text_fields=("jugement", "acte", "modificationsgenerales", "radiationaurcs", "depot",
+                          "listepersonnes"),
+        # `registre` comes as a JSON list or, in the CSV export, as one comma-separated string: kept as a JSON list
+        casts={"registre": "case when json_valid({v}) and json_type({v}::json) = 'ARRAY' then {v} "
+                           "when nullif(trim({v}), '') is not null "
+                           "then to_json(list_transform(string_split({v}, ','), x -> trim(x)))::varchar end"},
     ),
 }
 
@@ -127,6 +150,8 @@ def ensure_feed_tables(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     cols = ", ".join(f'"{c}" {t}' for c, t in feed.columns.items())
     con.execute(f"create table if not exists raw.{feed.name} ({cols}, _source_file varchar, _file_sha256 varchar, "
                 f"_source_line bigint)")
+    for column, dtype in feed.columns.items():  # a column added since the table was created
+        con.execute(f'alter table raw.{feed.name} add column if not exists "{column}" {dtype}')
     con.execute(f"create table if not exists quarantine.{feed.name} (source_file varchar, source_line bigint, "
                 f"reason varchar, raw_line varchar, quarantined_at timestamp)")
 
@@ -141,8 +166,18 @@ def _records_sql(path: Path) -> tuple[str, str]:
                                   rejects_table = 'feed_rejects', rejects_scan = 'feed_rejects_scan',
                                   rejects_limit = 0) t""", "csv")
     if name.endswith((".json", ".json.gz")):
-        return f"select row_number() over () as line_no, json as rec, null::varchar as raw_line " \
-               f"from read_json_objects({p}, format = 'array')", "json array"
+        # a JSON array of records (SendGrid's POST body, BODACC's exports/json), or one API response holding them:
+        # BODACC's v2.1 `records` ({"total_count", "results": [...]}) or v1 search ({"nhits", "records":
+        # [{"fields": {...}}]}); any other object is one record
+        return (f"""select row_number() over () as line_no, rec, null::varchar as raw_line
+                    from (select unnest(case when json_type(json) = 'ARRAY' then json_extract(json, '$[*]')
+                                             when json_type(json->'$.results') = 'ARRAY'
+                                                 then json_extract(json, '$.results[*]')
+                                             when json_type(json->'$.records') = 'ARRAY'
+                                                 then json_extract(json, '$.records[*].fields')
+                                             else [json] end) as rec
+                          from read_json_objects({p}, format = 'auto', maximum_object_size = 1073741824))""",
+                "json document")
     return (f"""select line_no, case when json_valid(line) then line::json end as rec, line as raw_line
                 from (select row_number() over () as line_no, line
                       from read_csv({p}, columns = {{'line': 'VARCHAR'}}, header = false, delim = chr(1), quote = '',
@@ -151,10 +186,15 @@ def _records_sql(path: Path) -> tuple[str, str]:
                                     rejects_limit = 0))""", "json lines")
 
 
+SOURCE_FIELD = re.compile(r"\{src:(\w+)\}")
+
+
 def _source_fields(feed: Feed) -> list[str]:
-    """Fields read from each record: the feed's columns, and SendGrid's `timestamp` behind `occurred_at`."""
-    extra = ["timestamp"] if any("{src:timestamp}" in cast for cast in feed.casts.values()) else []
-    return [c for c in feed.columns if not (c in feed.casts and "{src:timestamp}" in feed.casts[c])] + extra
+    """Fields read from each record: the feed's columns, except those computed from other fields (`{src:field}` in
+    their cast, such as SendGrid's `timestamp` behind `occurred_at`), and those other fields."""
+    computed = {c for c, cast in feed.casts.items() if SOURCE_FIELD.search(cast)}
+    extra = [f for cast in feed.casts.values() for f in SOURCE_FIELD.findall(cast)]
+    return [c for c in feed.columns if c not in computed] + sorted(set(extra) - set(feed.columns))
 
 
 def _typed_select(feed: Feed, from_json: bool) -> str:
@@ -167,7 +207,7 @@ def _typed_select(feed: Feed, from_json: bool) -> str:
     for column, dtype in feed.columns.items():
         v = text(column)
         if column in feed.casts:
-            expr = feed.casts[column].replace("{src:timestamp}", text("timestamp")).replace("{v}", v)
+            expr = SOURCE_FIELD.sub(lambda m: text(m.group(1)), feed.casts[column]).replace("{v}", v)
         elif dtype == "VARCHAR" and from_json:
             # nested values (lists, objects) keep their JSON text
             expr = f"case when json_type(rec->'$.{column}') in ('ARRAY', 'OBJECT') " \
@@ -283,7 +323,9 @@ def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha:
     finally:
         con.execute("reset preserve_insertion_order")
     checks = [f"when not is_json then 'not valid JSON'"] + [
-        f"when \"{c}\" is null then 'missing or unreadable {c}'" for c in feed.required]
+        f"when \"{c}\" is null then 'missing or unreadable {c}'" for c in feed.required] + [
+        f"when \"{c}\" is not null and not json_valid(\"{c}\") then '{c} is not valid JSON: {c} holds JSON text in "
+        f"this source; fix the line or fetch the record again'" for c in feed.json_text_fields]
     reason = f"case {' '.join(checks)} end"
     cols = ", ".join(f'"{c}"' for c in feed.columns)
     con.execute("begin transaction")
@@ -291,7 +333,7 @@ def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha:
         # same name, new content: the new file replaces what the old one brought
         con.execute(f"delete from raw.{feed.name} where _source_file = ?", [path.name])
         con.execute(f"delete from quarantine.{feed.name} where source_file = ?", [path.name])
-        con.execute(f"""insert into raw.{feed.name}
+        con.execute(f"""insert into raw.{feed.name} ({cols}, _source_file, _file_sha256, _source_line)
             select {cols}, {_q(path.name)}, {_q(sha)}, line_no from feed_file where {reason} is null""")
         con.execute(f"""insert into quarantine.{feed.name}
             select {_q(path.name)}, line_no, {reason}, raw_line, now()::timestamp

@@ -116,15 +116,35 @@ NO_BACKTEST = "No backtest yet: the weekly_backtest job (Mondays) or `make run` 
 
 
 def backtest_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The backtest in one row; None before the first backtest has been published."""
+    """The backtest in one row; None before the first backtest has been published, or when it had no lead to score
+    (too little CRM history: see too_little_history)."""
     if not con.execute("select count(*) from information_schema.tables where table_name = 'backtest_summary'"
                        ).fetchone()[0]:
         return None
     row = con.execute("select * from backtest_summary").fetchone()
-    if row is None:
-        raise ReportError("backtest_summary is empty: the backtest scored no lead (are there leads created before "
-                          "the first as-of date? see var backtest_weeks in dbt_project.yml)")
-    return dict(zip([d[0] for d in con.description], row))
+    return None if row is None else dict(zip([d[0] for d in con.description], row))
+
+
+def too_little_history(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | None:
+    """Why a published backtest scored nobody, in a sales manager's words; None when it did, or has not run."""
+    if not con.execute("select count(*) from information_schema.tables where table_name = 'backtest_summary'"
+                       ).fetchone()[0] or con.execute("select count(*) from backtest_summary").fetchone()[0]:
+        return None
+    import yaml
+
+    from ingestion.settings import REPO_ROOT
+
+    dbt_vars = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    weeks, horizon = int(dbt_vars["backtest_weeks"]), int(dbt_vars["backtest_horizon_days"])
+    last = as_of - dt.timedelta(days=horizon)
+    first = last - dt.timedelta(days=7 * (weeks - 1))
+    oldest = con.execute("select min(cohort_month) from funnel").fetchone()[0]
+    since = f"; the oldest lead in the CRM was created in {oldest:%B %Y}" if isinstance(oldest, dt.date) else ""
+    return (f"No backtest yet: the CRM has too little history. The backtest replays the scoring every week from "
+            f"{first} to {last} (the last date {horizon} days before {as_of}, so that what followed each date is "
+            f"known) and scores the leads that were already in the CRM then, before any deal{since}. It will run by "
+            f"itself once the CRM holds leads older than {horizon} days, or set backtest_weeks and "
+            f"backtest_horizon_days in dbt_project/dbt_project.yml.")
 
 
 def _pct(value) -> str:
@@ -135,10 +155,10 @@ def _num(value, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def headlines(summary: dict | None) -> list[str]:
-    """The backtest's findings in a sales manager's words."""
+def headlines(summary: dict | None, no_backtest: str = NO_BACKTEST) -> list[str]:
+    """The backtest's findings in a sales manager's words; without a backtest, why there is none."""
     if summary is None:
-        return [NO_BACKTEST]
+        return [no_backtest]
     s = summary
     return [
         f"Replayed every week from {s['first_as_of_date']} to {s['last_as_of_date']} ({s['as_of_dates']} dates, "
@@ -206,10 +226,13 @@ def write_report(settings: Settings, log: Log = logger.info) -> Report:
         con.execute(f"attach '{database}' as published (read_only)")
         con.execute("use published")
         summary = backtest_summary(con)
-        as_of = con.execute("select max(as_of) from qualified_leads").fetchone()[0]
-        as_of = as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)
+        as_of_date = con.execute("select max(as_of) from qualified_leads").fetchone()[0] or settings.as_of
+        as_of = as_of_date.isoformat() if isinstance(as_of_date, dt.date) else str(as_of_date)
         charts = {name: draw(con) for name, draw in CHARTS.items() if summary or name not in BACKTEST_CHARTS}
-        lines = headlines(summary)
+        reason = too_little_history(con, as_of_date) if summary is None else None
+        if reason:
+            log(reason)
+        lines = headlines(summary, reason or NO_BACKTEST)
         page = html_page(con, charts, lines, as_of)
     finally:
         con.close()

@@ -15,12 +15,28 @@ SIRENE_RESOURCE_IDS = {
 }
 
 
+# The columns the models need to identify, qualify and place a company: a stock without one of them is refused. Every
+# other column of the schema is optional: stocks of earlier years lack those INSEE added since (societe à mission,
+# the NAF 2025 columns, ...); they land empty and the load log lists them.
+SIRENE_REQUIRED_COLUMNS = {
+    "StockUniteLegale": {
+        "siren", "statutDiffusionUniteLegale", "dateDebut", "etatAdministratifUniteLegale", "nomUniteLegale",
+        "denominationUniteLegale", "categorieJuridiqueUniteLegale", "activitePrincipaleUniteLegale",
+        "nomenclatureActivitePrincipaleUniteLegale", "trancheEffectifsUniteLegale", "nicSiegeUniteLegale",
+        "dateDernierTraitementUniteLegale",
+    },
+    "StockEtablissement": {
+        "siren", "nic", "siret", "statutDiffusionEtablissement", "etablissementSiege",
+        "etatAdministratifEtablissement", "codePostalEtablissement", "codeCommuneEtablissement",
+        "activitePrincipaleEtablissement", "dateDernierTraitementEtablissement",
+    },
+}
+
+
 def _sirene_spec(stem: str, table: str, key: str, national_minimum_rows: int) -> TableSpec:
     columns = {name: ("TIMESTAMP" if t == "DATETIME" else t) for name, t in SIRENE_SCHEMA[stem]["columns"].items()}
-    # The SIRENE 3.11 columns are required; the NAF 2025 columns are new in 2025, so older stocks may lack them.
-    required = frozenset(c for c in columns if "NAF25" not in c)
-    return TableSpec(table=table, columns=columns, required=required, key=key, delimiter=",",
-                     national_minimum_rows=national_minimum_rows)
+    return TableSpec(table=table, columns=columns, required=frozenset(SIRENE_REQUIRED_COLUMNS[stem]), key=key,
+                     delimiter=",", national_minimum_rows=national_minimum_rows)
 
 
 # National minimums sit well under the real counts (about 29 M and 42 M): they catch a regional or cut file.

@@ -38,7 +38,8 @@ LANDING_ASSETS = {
     "sirene_etablissements": [["raw", "sirene_etablissements"]],
     "inpi_ratios": [["raw", "inpi_ratios"]],
     # the CRM exports land as one snapshot: the three tables go together
-    "crm": [["raw", "crm_records"], ["raw", "crm_erasure_requests"], ["raw", "crm_identifier_checks"]],
+    "crm": [["raw", "crm_records"], ["raw", "crm_erasure_requests"], ["raw", "crm_identifier_checks"],
+            ["raw", "crm_date_columns"]],
     "web_events": [["raw", "web_events"]],
     "email_events": [["raw", "email_events"]],
     "signals": [["raw", "signals"]],

@@ -49,3 +49,9 @@ group by lead_id
     {%- endif -%}
     {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
 {%- endmacro %}
+
+{#- A record ID as exported, or null: empty, or Salesforce's empty lookup 000000000000000AAA (Data Export writes it
+    for a reference that points nowhere). -#}
+{% macro crm_record_id(column) -%}
+    nullif(nullif(trim({{ column }}), ''), '000000000000000AAA')
+{%- endmacro %}

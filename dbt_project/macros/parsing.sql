@@ -97,3 +97,49 @@
     {%- endfor %}
     end
 {%- endmacro %}
+
+{#- A date written dd/mm/yyyy or mm/dd/yy (slashes or dots, with or without a time, 24-hour or AM/PM) as ISO text
+    'yyyy-mm-dd hh:mm:ss', in the given order ('dmy' or 'mdy'); null when the order is null (undecided) or the text
+    is not such a date. A two-digit year yy is 20yy up to 68 and 19yy from 69 (the POSIX rule), never year 00yy. -#}
+{% macro day_month_date_to_iso(column, order) -%}
+    {{ return(adapter.dispatch('day_month_date_to_iso')(column, order)) }}
+{%- endmacro %}
+{% macro _day_month_formats(order, year) -%}
+    {%- set day_month = '%d/%m/' if order == 'dmy' else '%m/%d/' -%}
+    [{% for time in ['', ' %H:%M', ' %H:%M:%S', ' %I:%M %p', ' %I:%M:%S %p'] %}'{{ day_month ~ year ~ time }}'{{ ', ' if not loop.last }}{% endfor %}]
+{%- endmacro %}
+{% macro duckdb__day_month_date_to_iso(column, order) -%}
+    {%- set text = "regexp_replace(trim(" ~ column ~ "), '^([0-9]{1,2})[.]([0-9]{1,2})[.]', '\\1/\\2/')" -%}
+    {%- set two_digit_year = "regexp_matches(" ~ text ~ ", '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}(\\s|$)')" -%}
+    strftime(case
+        {%- for o in ['dmy', 'mdy'] %}
+        when {{ order }} = '{{ o }}' and {{ two_digit_year }} then try_strptime({{ text }}, {{ _day_month_formats(o, '%y') }})
+        when {{ order }} = '{{ o }}' then try_strptime({{ text }}, {{ _day_month_formats(o, '%Y') }})
+        {%- endfor %}
+    end, '%Y-%m-%d %H:%M:%S')
+{%- endmacro %}
+{% macro default__day_month_date_to_iso(column, order) -%}
+    {#- Engines without a list of formats: the date part only, its year expanded by the same rule. -#}
+    {%- set d = "split_part(trim(" ~ column ~ "), ' ', 1)" -%}
+    {%- set first = dbt.safe_cast("split_part(regexp_replace(" ~ d ~ ", '[.]', '/'), '/', 1)", "int") -%}
+    {%- set second = dbt.safe_cast("split_part(regexp_replace(" ~ d ~ ", '[.]', '/'), '/', 2)", "int") -%}
+    {%- set year = dbt.safe_cast("split_part(regexp_replace(" ~ d ~ ", '[.]', '/'), '/', 3)", "int") -%}
+    {%- set full_year = "case when " ~ year ~ " < 69 and length(split_part(regexp_replace(" ~ d ~ ", '[.]', '/'), '/', 3)) = 2 then 2000 + " ~ year
+        ~ " when length(split_part(regexp_replace(" ~ d ~ ", '[.]', '/'), '/', 3)) = 2 then 1900 + " ~ year ~ " else " ~ year ~ " end" -%}
+    case
+        when {{ order }} = 'dmy' then concat(cast({{ full_year }} as {{ dbt.type_string() }}), '-', lpad(cast({{ second }} as {{ dbt.type_string() }}), 2, '0'), '-', lpad(cast({{ first }} as {{ dbt.type_string() }}), 2, '0'))
+        when {{ order }} = 'mdy' then concat(cast({{ full_year }} as {{ dbt.type_string() }}), '-', lpad(cast({{ first }} as {{ dbt.type_string() }}), 2, '0'), '-', lpad(cast({{ second }} as {{ dbt.type_string() }}), 2, '0'))
+    end
+{%- endmacro %}
+
+{#- One row per element of a ';'-separated list held in a text column (HubSpot's association columns): a select-list
+    expression. -#}
+{% macro list_elements(column, separator=';') -%}
+    {{ return(adapter.dispatch('list_elements')(column, separator)) }}
+{%- endmacro %}
+{% macro default__list_elements(column, separator) -%}
+    explode(split({{ column }}, '{{ separator }}'))
+{%- endmacro %}
+{% macro duckdb__list_elements(column, separator) -%}
+    unnest(string_split({{ column }}, '{{ separator }}'))
+{%- endmacro %}

@@ -378,9 +378,11 @@ select
         else 'Lead: lead score ' || cast(lead_score as {{ dbt.type_string() }}) || ' below the MQL threshold '
              || '{{ var("mql_threshold") }}'
     end as status_reason,
-    not email_opt_out and suppression_event is null and coalesce(company_is_diffusible, true) as contactable,
+    not email_opt_out and not email_bounced and suppression_event is null and coalesce(company_is_diffusible, true)
+        as contactable,
     case
         when email_opt_out then 'opted out in the CRM'
+        when email_bounced then 'e-mail bounced (CRM)'
         when suppression_event = 'bounce' then 'e-mail bounced'
         when suppression_event is not null then 'e-mail ' || replace(suppression_event, '_', ' ')
         when not coalesce(company_is_diffusible, true)

@@ -26,6 +26,9 @@ def _table_metadata(con, table: str) -> dict:
         dg.AssetSpec(["raw", "crm_identifier_checks"], group_name="crm", kinds={"duckdb", "python"},
                      description="Each SIREN, SIRET and VAT value found in the CRM, normalised and checked with "
                                  "python-stdnum."),
+        dg.AssetSpec(["raw", "crm_date_columns"], group_name="crm", kinds={"duckdb", "python"},
+                     description="The CRM columns of dates written dd/mm or mm/dd (exports re-saved by Excel), with the "
+                                 "day/month order their values show, or none when no value tells it."),
         dg.AssetSpec(["raw", "crm_erasure_requests"], group_name="crm", kinds={"duckdb", "python"},
                      description="crm/erasure_requests.csv: people to remove everywhere on the next run."),
     ],
@@ -41,7 +44,7 @@ def crm_exports(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb:
                        "rows_quarantined": result.rows_quarantined,
                        "identifiers_checked": result.identifiers_checked,
                        "identifiers_invalid": result.identifiers_invalid}
-        for table in ("crm_records", "crm_identifier_checks", "crm_erasure_requests"):
+        for table in ("crm_records", "crm_identifier_checks", "crm_date_columns", "crm_erasure_requests"):
             meta = _table_metadata(con, table) if _exists(con, table) else {"dagster/row_count": 0}
             yield dg.MaterializeResult(asset_key=["raw", table], metadata={**meta, **summary})
 
@@ -113,4 +116,19 @@ def crm_quarantine_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
                                metadata={"records": records, "rows_quarantined": rejected, "share": round(share, 6)})
 
 
-intent_checks = [_feed_quarantine_check(name) for name in FEEDS] + [crm_quarantine_check]
+@dg.asset_check(asset=dg.AssetKey(["raw", "crm_date_columns"]), name="every_date_column_has_a_day_month_order",
+                description="Every CRM column of dd/mm or mm/dd dates has a day/month order its values show (a part "
+                            "above 12); the others land as unknown until the dbt var crm_ambiguous_date_order "
+                            "decides them.")
+def crm_date_order_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        undecided = con.execute("""select source_file, header, example from raw.crm_date_columns
+                                   where date_order is null order by 1, 2""").fetchall() \
+            if _exists(con, "crm_date_columns") else []
+    return dg.AssetCheckResult(
+        passed=not undecided, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"undecided_columns": "; ".join(f"{f}: {h} (e.g. {e})" for f, h, e in undecided) or "none",
+                  "what_to_do": "set crm_ambiguous_date_order: dmy (or mdy) in dbt_project/dbt_project.yml"})
+
+
+intent_checks = [_feed_quarantine_check(name) for name in FEEDS] + [crm_quarantine_check, crm_date_order_check]

@@ -70,6 +70,7 @@ select
     l.status_reason,
     l.contactable,
     l.not_contactable_reason,
+    l.do_not_call,
     l.last_activity_at,
     m.mql_at,
     m.sql_at,

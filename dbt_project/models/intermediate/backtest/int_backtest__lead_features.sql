@@ -19,6 +19,7 @@ people as (
         p.created_date,
         p.siren,
         p.email_opt_out,
+        p.email_bounced,
         c.naf_section_code,
         c.headcount_band,
         c.headcount_min,
@@ -36,7 +37,7 @@ people as (
 
 deals as (
     select person_key, company_key, created_date, close_date, is_won
-    from {{ ref('stg_crm__deals') }}
+    from {{ ref('int_crm__deals') }}
     where created_date is not null
 ),
 
@@ -89,6 +90,7 @@ select
     false as crm_stage_is_sql,
     false as has_open_deal,
     p.email_opt_out,
+    p.email_bounced,
     p.naf_section_code,
     p.headcount_band,
     p.headcount_min,

@@ -12,7 +12,7 @@ qualified as (
 
 deals as (
     select person_key, company_key, created_date, close_date, is_won
-    from {{ ref('stg_crm__deals') }}
+    from {{ ref('int_crm__deals') }}
     where created_date is not null
 ),
 

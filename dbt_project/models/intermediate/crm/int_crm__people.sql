@@ -20,6 +20,34 @@ with people as (
     select * from {{ ref('stg_crm__people') }}
 ),
 
+crm_companies as (
+    select company_key, company_name from {{ ref('stg_crm__companies') }}
+),
+
+-- a contact the contacts export left without a company, listed by a company's Associated Contact IDs (HubSpot)
+companies_listing_people as (
+    select person_key, min(company_key) as company_key
+    from (
+        select crm_source || ':' || trim(person_id) as person_key, company_key
+        from (
+            select crm_source, company_key, {{ list_elements('associated_person_ids') }} as person_id
+            from {{ ref('stg_crm__companies') }}
+            where associated_person_ids is not null
+        ) as listed
+    ) as by_company
+    group by person_key
+),
+
+people_with_companies as (
+    select
+        p.*,
+        case when p.person_type = 'lead' then p.person_key
+             when p.crm_company_id is not null then p.crm_source || ':' || p.crm_company_id
+             else l.company_key end as company_key
+    from people as p
+    left join companies_listing_people as l on l.person_key = p.person_key
+),
+
 erased as (
     select email from {{ ref('stg_crm__erasure_requests') }}
 )
@@ -29,26 +57,30 @@ select
     p.crm_source,
     p.person_type,
     p.crm_person_id,
-    case when p.person_type = 'lead' then p.person_key
-         when p.crm_company_id is not null then p.crm_source || ':' || p.crm_company_id end as company_key,
+    p.company_key,
     p.first_name,
     p.last_name,
     p.email,
     p.job_title,
     p.lifecycle_stage,
     p.lead_status,
+    p.lead_status_code,
     p.email_opt_out,
+    p.email_bounced,
+    p.do_not_call,
     p.is_converted,
-    p.company_name as company_name_in_crm,
+    p.converted_date,
+    -- the name of the company record the person belongs to (a Salesforce contact's account, a HubSpot contact's
+    -- primary company), else the person's own company column (a Salesforce lead's Company)
+    coalesce(c.company_name, p.company_name) as company_name_in_crm,
     p.created_date,
     m.siren,
     m.siret,
     coalesce(m.match_method, 'unmatched') as match_method,
     coalesce(m.match_confidence, 0) as match_confidence,
     {{ inputs }} as inputs_fingerprint
-from people as p
-left join {{ ref('int_crm__company_matches') }} as m
-    on m.company_key = case when p.person_type = 'lead' then p.person_key
-                            else p.crm_source || ':' || p.crm_company_id end
+from people_with_companies as p
+left join crm_companies as c on c.company_key = p.company_key and p.person_type = 'contact'
+left join {{ ref('int_crm__company_matches') }} as m on m.company_key = p.company_key
 where p.email is null or p.email not in (select email from erased)
 {%- endif %}

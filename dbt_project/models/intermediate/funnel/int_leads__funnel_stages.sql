@@ -17,7 +17,7 @@ milestones as (
 
 deals as (
     select person_key, company_key, created_date, close_date, is_won
-    from {{ ref('stg_crm__deals') }}
+    from {{ ref('int_crm__deals') }}
 ),
 
 deal_dates as (

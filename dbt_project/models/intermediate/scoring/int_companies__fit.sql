@@ -15,8 +15,10 @@
 -- sector, size, revenue and geography, each with the words of the rule that gave them, and the fit score (0–100).
 -- The whole registry, because the net-new target accounts are chosen from it.
 with companies as (
-    select siren, naf_code, naf_division_code, naf_section_code, headcount_band, revenue_eur, departement, region,
-           computed_at
+    -- sectors are scored on NAF rév. 2 codes only: a code of an older nomenclature (NAFRev1, NAF1993, NAPv2, carried
+    -- by units ceased long ago) may look like a rév. 2 code and mean something else
+    select siren, case when naf_nomenclature = 'NAFRev2' then naf_code end as naf_code, naf_division_code,
+           naf_section_code, headcount_band, revenue_eur, departement, region, computed_at
     from {{ ref('int_companies') }}
     {%- if only_recomputed %}
     where computed_at > (select max(computed_at) from {{ this }})

@@ -12,11 +12,11 @@ person_signals as (
 
 -- contact and company record ids are separate spaces in a CRM: open deals are looked up by each on its own
 people_with_open_deals as (
-    select distinct person_key from {{ ref('stg_crm__deals') }} where not is_closed and person_key is not null
+    select distinct person_key from {{ ref('int_crm__deals') }} where not is_closed and person_key is not null
 ),
 
 companies_with_open_deals as (
-    select distinct company_key from {{ ref('stg_crm__deals') }} where not is_closed and company_key is not null
+    select distinct company_key from {{ ref('int_crm__deals') }} where not is_closed and company_key is not null
 ),
 
 -- the leads' companies with their fit: int_companies__in_crm keeps them apart from the 29 M-row registry
@@ -37,7 +37,12 @@ select
     p.lifecycle_stage,
     p.lead_status,
     p.email_opt_out,
-    p.is_converted,
+    p.email_bounced,
+    p.do_not_call,
+    -- converted in the CRM: its own flag (IsConverted), or a lead status of var crm_converted_lead_statuses
+    coalesce(p.is_converted or p.lead_status_code in (
+        {%- for s in var('crm_converted_lead_statuses') %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %}), false)
+        as is_converted,
     p.company_name_in_crm,
     p.created_date,
     p.siren,
@@ -84,7 +89,8 @@ select
     s.suppressed_at,
     coalesce(not c.is_active, false) as company_is_ceased,
     {% set words = var('crm_unqualified_status_words') -%}
-    coalesce(
+    coalesce(p.lead_status_code in (
+        {%- for s in var('crm_disqualified_lead_statuses') %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %}) or
         {%- for word in words %}
         {{ normalize_words('p.lead_status') }} like '%{{ word }}%'{{ ' or' if not loop.last }}
         {%- endfor %}

@@ -3,7 +3,7 @@ with pivoted as (
     {{ crm_records_pivot(['companies'], [
         'crm_company_id', 'company_name', 'domain', 'website', 'postal_code', 'city',
         'employees', 'annual_revenue', 'industry', 'created_at', 'lifecycle_stage', 'siren',
-        'siret', 'vat_number'
+        'siret', 'vat_number', 'associated_person_ids', 'associated_deal_ids', 'is_deleted'
     ]) }}
 )
 
@@ -23,7 +23,11 @@ select
     siren as siren_raw,
     siret as siret_raw,
     vat_number as vat_raw,
+    -- HubSpot's association columns, ';'-separated record IDs (read by int_crm__people and int_crm__deals)
+    associated_person_ids,
+    associated_deal_ids,
     source_file,
     record_number
 from pivoted
 where crm_company_id is not null
+  and not coalesce({{ parse_bool('is_deleted') }}, false)  -- Salesforce exports keep deleted records, flagged

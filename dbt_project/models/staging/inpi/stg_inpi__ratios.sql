@@ -1,4 +1,6 @@
--- One row per filed account (SIREN, closing date). A confidential filing has no revenue: unknown, never zero.
+-- One row per filed account (SIREN, closing date, type). A confidential filing, whole ("Confidentiel") or partial
+-- ("Partiellement confidentiel": the income statement is withheld, the file carries 0), has no revenue: unknown,
+-- never zero.
 with source as (
     select * from {{ source('inpi', 'inpi_ratios') }}
 )
@@ -7,8 +9,8 @@ select
     lpad(trim(siren), 9, '0') as siren,
     date_cloture_exercice,
     extract(year from date_cloture_exercice) as fiscal_year,
-    lower(coalesce(confidentiality, '')) like 'confidenti%' as is_confidential,
-    case when lower(coalesce(confidentiality, '')) like 'confidenti%' then null else chiffre_d_affaires end
+    lower(coalesce(confidentiality, '')) like '%confidenti%' as is_confidential,
+    case when lower(coalesce(confidentiality, '')) like '%confidenti%' then null else chiffre_d_affaires end
         as revenue_eur,
     marge_brute as gross_margin_eur,
     ebe as ebitda_eur,
@@ -21,6 +23,6 @@ select
     caf_sur_ca as cash_flow_to_revenue_pct,
     credit_clients_jours as customer_credit_days,
     credit_fournisseurs_jours as supplier_credit_days,
-    type_bilan,
+    upper(trim(type_bilan)) as type_bilan,
     confidentiality
 from source
