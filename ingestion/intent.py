@@ -72,7 +72,7 @@ FEEDS = {
                # one category or a list of them: a list is kept as its elements joined by ', '
                "category": "case when json_valid({v}) and json_type({v}::json) = 'ARRAY' "
                            "then array_to_string(from_json({v}::json, '[\"varchar\"]'), ', ') "
-                           "else nullif({v}, '') end"},
+                           "else nullif(regexp_replace(trim({v}), '\\s*,\\s*', ', ', 'g'), '') end"},
     ),
     "signals": Feed(
         "signals", "intent/signals",

@@ -91,3 +91,63 @@ def current_month_web_file(zone: Path) -> Path:
 def unix_seconds(day: dt.date) -> int:
     """Midnight UTC of `day` as SendGrid's Unix timestamp."""
     return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc).timestamp())
+
+
+REAL = REPO / "tests" / "fixtures" / "real"  # files as HubSpot, Salesforce, SendGrid, BODACC, INSEE, INPI publish them
+REAL_AS_OF = dt.date(2026, 2, 27)  # the day the fixtures were exported
+
+
+def copy_real(zone: Path, sources: dict[str, list[str]]) -> Path:
+    """A landing zone of real-format fixture files, unrenamed: {zone folder: [fixture paths]}."""
+    import shutil
+
+    for folder, files in sources.items():
+        (zone / folder).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            shutil.copy(REAL / name, zone / folder / Path(name).name)
+    return zone
+
+
+REAL_ZONE = {
+    "sirene": ["sirene/StockUniteLegale_2019/StockUniteLegale_utf8.csv"],
+    "inpi": ["inpi/ratios_inpi_bce.csv"],
+    "crm": ["hubspot/hubspot-crm-exports-all-contacts-2026-02-27.csv",
+            "hubspot/hubspot-crm-exports-all-companies-2026-02-27.csv",
+            "hubspot/hubspot-crm-exports-all-deals-2026-02-27.csv",
+            "salesforce/Account.csv", "salesforce/Contact.csv", "salesforce/Lead.csv", "salesforce/Opportunity.csv"],
+    # the same events and announcements in every format the services deliver: each lands, each counts once
+    "intent/email_events": ["sendgrid/webhook-post-body.json", "sendgrid/events.jsonl", "sendgrid/events.csv"],
+    "intent/bodacc": ["bodacc/exports-json.json", "bodacc/exports.jsonl", "bodacc/exports.csv",
+                      "bodacc/records-response.json", "bodacc/v1-search-response.json", "bodacc/bad-jugement.jsonl"],
+}
+
+
+@pytest.fixture(scope="session")
+def real_warehouse(tmp_path_factory):
+    """Every asset materialised on a landing zone made only of files as their systems publish them."""
+    import dagster as dg
+
+    work = tmp_path_factory.mktemp("real")
+    zone = copy_real(work / "landing", REAL_ZONE)
+    db = work / "warehouse.duckdb"
+    env = {"LEADS_LANDING_DIR": str(zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": REAL_AS_OF.isoformat(),
+           "LEADS_PUBLISH_DIR": str(work / "published")}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        from ingestion.settings import load_settings
+        from orchestration.definitions import ALL_ASSETS, ALL_CHECKS
+        from orchestration.resources import build_resources
+
+        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=build_resources(load_settings()),
+                                raise_on_error=False)
+    return {"path": db, "result": result, "zone": zone, "published": work / "published"}
+
+
+@pytest.fixture
+def real_copy(real_warehouse, tmp_path) -> Path:
+    import shutil
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copy(real_warehouse["path"], db)
+    return db

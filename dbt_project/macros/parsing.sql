@@ -143,3 +143,8 @@
 {% macro duckdb__list_elements(column, separator) -%}
     unnest(string_split({{ column }}, '{{ separator }}'))
 {%- endmacro %}
+
+{#- The items of a list var as SQL string literals for `in (...)`; `null` for an empty list, which matches nothing. -#}
+{% macro sql_values(values) -%}
+    {%- for v in values %}'{{ v }}'{{ ', ' if not loop.last }}{% else %}null{% endfor -%}
+{%- endmacro %}

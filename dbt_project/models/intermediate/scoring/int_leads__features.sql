@@ -40,8 +40,7 @@ select
     p.email_bounced,
     p.do_not_call,
     -- converted in the CRM: its own flag (IsConverted), or a lead status of var crm_converted_lead_statuses
-    coalesce(p.is_converted or p.lead_status_code in (
-        {%- for s in var('crm_converted_lead_statuses') %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %}), false)
+    coalesce(p.is_converted or p.lead_status_code in ({{ sql_values(var('crm_converted_lead_statuses')) }}), false)
         as is_converted,
     p.company_name_in_crm,
     p.created_date,
@@ -89,8 +88,7 @@ select
     s.suppressed_at,
     coalesce(not c.is_active, false) as company_is_ceased,
     {% set words = var('crm_unqualified_status_words') -%}
-    coalesce(p.lead_status_code in (
-        {%- for s in var('crm_disqualified_lead_statuses') %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %}) or
+    coalesce(p.lead_status_code in ({{ sql_values(var('crm_disqualified_lead_statuses')) }}) or
         {%- for word in words %}
         {{ normalize_words('p.lead_status') }} like '%{{ word }}%'{{ ' or' if not loop.last }}
         {%- endfor %}

@@ -13,16 +13,14 @@ select distinct
 from {{ source('intent', 'email_events') }}
 where email is not null
   and occurred_at < {{ dbt.dateadd('day', 1, as_of_date()) }}
-  and event in ({% for e in var('email_suppression_events') %}'{{ e }}'{{ ', ' if not loop.last }}{% endfor %})
+  and event in ({{ sql_values(var('email_suppression_events')) }})
   and (
       (event = 'bounce'
        and (bounce_type = 'bounce'
             or (bounce_type is null
                 and (bounce_classification is null
-                     or bounce_classification in (
-                         {%- for c in var('email_hard_bounce_classifications') %}'{{ c }}'{{ ', ' if not loop.last }}{% endfor %})))))
+                     or bounce_classification in ({{ sql_values(var('email_hard_bounce_classifications')) }})))))
       or (event = 'group_unsubscribe'
-          and asm_group_id in ({% for g in var('email_suppressing_unsubscribe_groups') %}'{{ g }}', {% endfor %}'')
-          )
+          and asm_group_id in ({{ sql_values(var('email_suppressing_unsubscribe_groups')) }}))
       or event not in ('bounce', 'group_unsubscribe')
   )
