@@ -42,17 +42,10 @@ deal_people as (
 
 -- a deal the deals export left without a company, listed by a company's Associated Deal IDs
 deal_companies_listed_by_companies as (
-    select deal_key, min(company_key) as company_key
-    from (
-        select crm_source || ':' || trim(deal_id) as deal_key, company_key
-        from (
-            select crm_source, company_key, {{ list_elements('associated_deal_ids') }} as deal_id
-            from {{ ref('stg_crm__companies') }}
-            where associated_deal_ids is not null
-        ) as listed
-    ) as by_company
-    where deal_key not like '%:'
-    group by deal_key
+    select associated_key as deal_key, min(company_key) as company_key
+    from {{ ref('int_crm__company_associations') }}
+    where associated_object = 'deal'
+    group by associated_key
 )
 
 select

@@ -26,16 +26,10 @@ crm_companies as (
 
 -- a contact the contacts export left without a company, listed by a company's Associated Contact IDs (HubSpot)
 companies_listing_people as (
-    select person_key, min(company_key) as company_key
-    from (
-        select crm_source || ':' || trim(person_id) as person_key, company_key
-        from (
-            select crm_source, company_key, {{ list_elements('associated_person_ids') }} as person_id
-            from {{ ref('stg_crm__companies') }}
-            where associated_person_ids is not null
-        ) as listed
-    ) as by_company
-    group by person_key
+    select associated_key as person_key, min(company_key) as company_key
+    from {{ ref('int_crm__company_associations') }}
+    where associated_object = 'person'
+    group by associated_key
 ),
 
 people_with_companies as (
