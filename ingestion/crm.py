@@ -23,7 +23,7 @@ from stdnum.fr import siret as stdnum_siret
 from stdnum.fr import tva as stdnum_tva
 
 from ingestion.erasure import apply_erasure_requests, erase_crm_records
-from ingestion.landing import LOAD_LOG_DDL, LandingError, read_csv_header
+from ingestion.landing import LOAD_LOG_DDL, GateError, LandingError, read_csv_header
 from ingestion.landing_zone import IN_PROGRESS_SUFFIXES
 from ingestion.settings import REPO_ROOT
 from ingestion.warehouse import Log, logger
@@ -339,14 +339,14 @@ def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, f
                 files.append(recognise(converted[-1], origin=path))
             else:
                 files.append(recognise(path))
-        return _land_snapshot(con, crm_dir, paths, files, digest, temp_dir, started, log)
+        return _land_snapshot(con, crm_dir, paths, files, digest, temp_dir, started, force, log)
     finally:
         for copy in converted:
             copy.unlink(missing_ok=True)
 
 
 def _land_snapshot(con: duckdb.DuckDBPyConnection, crm_dir: Path, paths: list[Path], files: list[CrmFile],
-                   digest: str, temp_dir: Path, started: float, log: Log) -> CrmLandingResult:
+                   digest: str, temp_dir: Path, started: float, force: bool, log: Log) -> CrmLandingResult:
     for leftover in ("crm_records__loading", "crm_identifier_checks__loading", "crm_date_columns__loading",
                      "crm_erasure_requests__loading"):
         con.execute(f"drop table if exists raw.{leftover}")
@@ -377,15 +377,15 @@ def _land_snapshot(con: duckdb.DuckDBPyConnection, crm_dir: Path, paths: list[Pa
     result.ambiguous_date_columns = _detect_date_orders(con, log)
     # Erasure requests accumulate: a line removed from the file later does not bring anyone back.
     erasure = crm_dir / ERASURE_FILE
-    new_requests = (f"""select lower(trim(email)), try_cast(requested_at as date), '{ERASURE_FILE}'
-                        from read_csv('{erasure}', header = true, all_varchar = true)""" if erasure.is_file()
-                    else "select * from raw.crm_erasure_requests limit 0")
-    con.execute(f"""create table raw.crm_erasure_requests__loading as
-        select email, min(requested_at) as requested_at, min(source_file) as source_file
-        from (select * from raw.crm_erasure_requests union all {new_requests}) as requests
-        where email is not null and email <> ''
-        group by email""")
+    readable_requests = _utf8_erasure_requests(erasure, temp_dir) if erasure.is_file() else None
+    try:
+        _stage_erasure_requests(con, erasure, readable_requests)
+    finally:
+        if readable_requests is not None and readable_requests != erasure:
+            readable_requests.unlink(missing_ok=True)
     result.erasure_requests = con.execute("select count(*) from raw.crm_erasure_requests__loading").fetchone()[0]
+    _check_snapshot(con, force, log)
+
     # erased people never reach raw.crm_records, not even for the moment between the swap and the erasure below
     erase_crm_records(con, "raw.crm_records__loading", "raw.crm_erasure_requests__loading")
 
@@ -410,6 +410,96 @@ def _land_snapshot(con: duckdb.DuckDBPyConnection, crm_dir: Path, paths: list[Pa
     result.duration_s = time.monotonic() - started
     log(f"landed {total_rows:,} CRM records from {len(files)} file(s) in {result.duration_s:.1f} s")
     return result
+
+
+# The erasure request file's columns, as people name them (compared like export headers: case, accents, spacing).
+ERASURE_EMAIL_HEADERS = {"email", "e-mail", "adresse e-mail", "adresse email", "adresse mail", "courriel", "mail",
+                         "email address"}
+ERASURE_DATE_HEADERS = {"requested_at", "date", "date de la demande", "date de demande", "requested on",
+                        "request date"}
+# A CRM snapshot whose object holds fewer records than this share of the previous snapshot's is refused unless
+# forced: a missing, cut or wrongly exported file must not empty the publication and the status history.
+MIN_SHARE_OF_PREVIOUS_SNAPSHOT = 0.9
+
+
+def _utf8_erasure_requests(path: Path, temp_dir: Path) -> Path:
+    """The request file, readable by DuckDB: transcoded to UTF-8 when it is Windows-1252 or UTF-16."""
+    encoding = detect_encoding(path)
+    if encoding == "utf-8":
+        return path
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    target = temp_dir / f"{path.stem}.utf8.csv"
+    target.write_text(path.read_text(encoding=encoding), encoding="utf-8")
+    return target
+
+
+def _stage_erasure_requests(con: duckdb.DuckDBPyConnection, path: Path, readable: Path | None) -> None:
+    """raw.crm_erasure_requests__loading: the requests kept so far and the file's, one row per address."""
+    new_requests = "select * from raw.crm_erasure_requests limit 0"
+    if readable is not None:
+        header, delimiter = read_csv_header(readable, encoding="utf-8-sig")
+        keys = {normalize_header(h): h for h in header}
+        email = next((keys[k] for k in keys if k in ERASURE_EMAIL_HEADERS), None)
+        if email is None:
+            raise LandingError(f"{path}: no e-mail column (found {', '.join(header)}); name the columns email and "
+                               f"requested_at (or 'Adresse e-mail' and 'Date de la demande'). No request was applied "
+                               f"from this file, and the CRM exports were not landed.")
+        date = next((keys[k] for k in keys if k in ERASURE_DATE_HEADERS), None)
+        requested = (f"coalesce(try_cast({_sql_ident(date)} as date), try_strptime({_sql_ident(date)}, "
+                     f"'%d/%m/%Y')::date)" if date else "null::date")
+        new_requests = f"""select lower(trim({_sql_ident(email)})), {requested}, '{ERASURE_FILE}'
+                           from read_csv({_sql_str(str(readable))}, header = true, all_varchar = true,
+                                         delim = {_sql_str(delimiter)})"""
+    con.execute(f"""create table raw.crm_erasure_requests__loading as
+        select email, min(requested_at) as requested_at, min(source_file) as source_file
+        from (select * from raw.crm_erasure_requests union all {new_requests}) as requests
+        where email is not null and email <> ''
+        group by email""")
+
+
+def _check_snapshot(con: duckdb.DuckDBPyConnection, force: bool, log: Log) -> None:
+    """The gates of a CRM snapshot, before it replaces the last one: the same export twice is refused (its records
+    would count twice), and so is an object with under MIN_SHARE_OF_PREVIOUS_SNAPSHOT of its previous records (a
+    missing or cut export), unless forced."""
+    ids = ", ".join(_sql_str(h) for h in sorted(HUBSPOT_ID_HEADERS | {"id"}))
+    twice = con.execute(f"""
+        select crm_source, object_type, list(distinct source_file order by source_file), any_value(value)
+        from raw.crm_records__loading
+        where lower(trim(header)) in ({ids})
+        group by crm_source, object_type, value
+        having count(distinct source_file) > 1
+        limit 1""").fetchone()
+    if twice:
+        crm_source, object_type, files, value = twice
+        raise LandingError(
+            f"{' and '.join(files)} hold the same {crm_source} {object_type} (record {value} is in both): the same "
+            f"export landed twice? Keep one of them in crm/ (a browser names a second download 'contacts (1).csv'). "
+            f"The last CRM snapshot stays in place.")
+    counts = con.execute("""
+        with previous as (
+            select crm_source, object_type, count(distinct (source_file, record_number)) as records
+            from raw.crm_records group by 1, 2
+        ),
+        current as (
+            select crm_source, object_type, count(distinct (source_file, record_number)) as records
+            from raw.crm_records__loading group by 1, 2
+        )
+        select p.crm_source, p.object_type, p.records, coalesce(c.records, 0)
+        from previous as p left join current as c using (crm_source, object_type)
+        order by 1, 2""").fetchall()
+    drops = [(crm, obj, before, now) for crm, obj, before, now in counts
+             if now < MIN_SHARE_OF_PREVIOUS_SNAPSHOT * before]
+    for crm, obj, before, now in drops:
+        message = (f"{crm} {obj}: {now:,} records in crm/ against {before:,} in the last snapshot (under "
+                   f"{MIN_SHARE_OF_PREVIOUS_SNAPSHOT:.0%})")
+        if not force:
+            raise GateError(f"{message}: is an export missing, cut, or in a format not read? The last CRM snapshot "
+                            f"stays in place. If the drop is real, land the CRM again with force: true.")
+        log(f"{message}: landed anyway (force)")
+
+
+def _sql_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _sql_str(value: str) -> str:
