@@ -55,3 +55,17 @@ group by lead_id
 {% macro crm_record_id(column) -%}
     nullif(nullif(trim({{ column }}), ''), '000000000000000AAA')
 {%- endmacro %}
+
+{#- Pre-hook of the status log: replace the as-of date's rows (a rerun of a day) and forget the leads whose e-mail
+    address asked to be erased. Rows logged before the log kept addresses get theirs from the CRM people first. -#}
+{% macro forget_erased_leads_in_status_log() -%}
+    {%- if load_relation(this) is not none -%}
+    alter table {{ this }} add column if not exists email {{ dbt.type_string() }};
+    update {{ this }} as l set email = p.email
+    from {{ ref('int_crm__people') }} as p
+    where l.email is null and p.person_key = l.lead_id;
+    delete from {{ this }}
+    where changed_on = {{ as_of_date() }}
+       or email in (select email from {{ ref('stg_crm__erasure_requests') }})
+    {%- endif -%}
+{%- endmacro %}

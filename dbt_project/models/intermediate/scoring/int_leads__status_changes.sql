@@ -2,19 +2,18 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        on_schema_change='append_new_columns',
         full_refresh=false,
-        pre_hook="{% if load_relation(this) is not none %}
-                  delete from {{ this }}
-                  where changed_on = {{ as_of_date() }}
-                     or lead_id not in (select person_key from {{ ref('int_crm__people') }})
-                  {% endif %}"
+        pre_hook=["{{ forget_erased_leads_in_status_log() }}"]
     )
 }}
 -- depends_on: {{ ref('int_crm__people') }}
+-- depends_on: {{ ref('stg_crm__erasure_requests') }}
 -- The log of status changes, one row each time a lead's status differs from the last one recorded before the as-of
 -- date (the first run records every lead). Runs are dated by LEADS_AS_OF, not by the clock, so a rerun of a day
 -- replaces that day's rows (pre-hook) and a backfill of past days builds the history they would have had.
--- The pre-hook also forgets leads no longer in the CRM (deleted there, or erased on request).
+-- History is never deleted by absence: a lead missing from one CRM snapshot keeps its rows (and gets new ones when it
+-- comes back). Only an erasure request removes a lead's rows; the log keeps each lead's e-mail address for that.
 -- full_refresh=false: `dbt build --full-refresh` must not erase the history, which cannot be rebuilt from inputs.
 with current_status as (
     select
@@ -22,7 +21,8 @@ with current_status as (
         status,
         sql_source,
         lead_score,
-        {{ as_of_date() }} as changed_on
+        {{ as_of_date() }} as changed_on,
+        email
     from {{ ref('int_leads__qualification') }}
 )
 

@@ -1,0 +1,111 @@
+"""Nothing already landed is lost, whatever arrives: a CRM snapshot with an export missing, cut or landed twice is
+refused and the last one stays; a lead missing from a snapshot keeps its status history, which only an erasure
+request removes; a request file as people write it (Windows-1252, French headers) is applied."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from conftest import NEXT_DAY, copy_real, run_dbt
+from ingestion.crm import land_crm
+from ingestion.landing import GateError, LandingError
+
+HUBSPOT = ["hubspot/hubspot-crm-exports-all-contacts-2026-02-27.csv",
+           "hubspot/hubspot-crm-exports-all-companies-2026-02-27.csv",
+           "hubspot/hubspot-crm-exports-all-deals-2026-02-27.csv"]
+
+
+def _land(con, crm, tmp_path, **kwargs):
+    return land_crm(con, crm, temp_dir=tmp_path / "tmp", log=lambda _: None, **kwargs)
+
+
+def test_a_missing_crm_export_is_refused_and_the_last_snapshot_stays(tmp_path):
+    crm = copy_real(tmp_path, {"crm": HUBSPOT}) / "crm"
+    with duckdb.connect() as con:
+        _land(con, crm, tmp_path)
+        before = con.execute("select count(*) from raw.crm_records").fetchone()[0]
+        # the contacts were exported as .numbers, or not at all: the snapshot would have no contacts
+        (crm / "hubspot-crm-exports-all-contacts-2026-02-27.csv").unlink()
+        with pytest.raises(GateError, match=r"hubspot contacts: 0 records in crm/ against 7 .*force: true"):
+            _land(con, crm, tmp_path)
+        assert con.execute("select count(*) from raw.crm_records").fetchone()[0] == before
+        # a real drop, confirmed
+        result = _land(con, crm, tmp_path, force=True)
+        assert "hubspot_contacts" not in result.rows_by_object
+
+
+def test_a_cut_export_is_refused(tmp_path):
+    crm = copy_real(tmp_path, {"crm": HUBSPOT}) / "crm"
+    contacts = crm / "hubspot-crm-exports-all-contacts-2026-02-27.csv"
+    with duckdb.connect() as con:
+        _land(con, crm, tmp_path)
+        lines = contacts.read_text(encoding="utf-8").splitlines()
+        contacts.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")  # the download stopped after 2 records
+        with pytest.raises(GateError, match="2 records in crm/ against 7"):
+            _land(con, crm, tmp_path)
+
+
+def test_the_same_export_landed_twice_is_refused_naming_both_files(tmp_path):
+    crm = copy_real(tmp_path, {"crm": HUBSPOT}) / "crm"
+    shutil.copy(crm / "hubspot-crm-exports-all-contacts-2026-02-27.csv",
+                crm / "hubspot-crm-exports-all-contacts-2026-02-27 (1).csv")
+    with duckdb.connect() as con, pytest.raises(LandingError) as err:
+        _land(con, crm, tmp_path)
+    assert "hubspot-crm-exports-all-contacts-2026-02-27 (1).csv and " in str(err.value) or \
+        "2026-02-27.csv and hubspot-crm-exports-all-contacts-2026-02-27 (1).csv" in str(err.value)
+    assert "landed twice" in str(err.value)
+
+
+def test_a_present_but_unread_crm_file_is_an_error_not_ignored(tmp_path):
+    crm = copy_real(tmp_path, {"crm": HUBSPOT}) / "crm"
+    (crm / "contacts.numbers").write_bytes(b"\x00\x01")
+    with duckdb.connect() as con, pytest.raises(LandingError, match=r"contacts\.numbers: not a format"):
+        _land(con, crm, tmp_path)
+
+
+def test_erasure_requests_in_windows_1252_with_french_headers_are_applied(tmp_path):
+    crm = copy_real(tmp_path, {"crm": HUBSPOT}) / "crm"
+    (crm / "erasure_requests.csv").write_bytes("Adresse e-mail;Date de la demande\r\n"
+                                               "Hélène.Dubois@SocieteGenerale.com;24/02/2026\r\n".encode("cp1252"))
+    with duckdb.connect() as con:
+        result = _land(con, crm, tmp_path)
+        assert result.erasure_requests == 1
+        assert con.execute("select email, requested_at::varchar from raw.crm_erasure_requests").fetchall() == [
+            ("hélène.dubois@societegenerale.com", "2026-02-24")]
+    # the address as typed matches the CRM's once both are lower-cased (accents kept)
+    (crm / "erasure_requests.csv").write_bytes("Adresse e-mail;Date de la demande\r\n"
+                                               "helene.dubois@societegenerale.com;24/02/2026\r\n".encode("cp1252"))
+    with duckdb.connect() as con:
+        _land(con, crm, tmp_path)
+        assert con.execute("select count(*) from raw.crm_records where lower(value) = "
+                           "'helene.dubois@societegenerale.com'").fetchone()[0] == 0
+
+
+def test_an_erasure_file_without_an_email_column_says_so(tmp_path):
+    crm = copy_real(tmp_path, {"crm": HUBSPOT}) / "crm"
+    (crm / "erasure_requests.csv").write_text("nom,date\nDubois,2026-02-24\n", encoding="utf-8")
+    with duckdb.connect() as con, pytest.raises(LandingError, match="erasure_requests.csv: no e-mail column"):
+        _land(con, crm, tmp_path)
+
+
+def test_a_lead_missing_from_a_snapshot_keeps_its_history_which_only_erasure_removes(warehouse_copy, tmp_path):
+    log = "intermediate.int_leads__status_changes"
+    with duckdb.connect(str(warehouse_copy)) as con:
+        lead, email = con.execute(f"""select l.lead_id, p.email from {log} as l
+                                      join intermediate.int_crm__people as p on p.person_key = l.lead_id
+                                      where p.email is not null order by l.lead_id limit 1""").fetchone()
+        kept = con.execute(f"select count(*) from {log} where lead_id = ?", [lead]).fetchone()[0]
+        # the next CRM export does not have the person (deleted in the CRM, or a partial export forced through)
+        for table in ("intermediate.int_crm__people", "intermediate.int_leads__qualification"):
+            con.execute(f"delete from {table} where {'person_key' if 'people' in table else 'lead_id'} = ?", [lead])
+    run_dbt(["run", "--select", "int_leads__status_changes"], warehouse_copy, tmp_path / "t1", as_of=str(NEXT_DAY))
+    with duckdb.connect(str(warehouse_copy)) as con:
+        assert con.execute(f"select count(*) from {log} where lead_id = ?", [lead]).fetchone()[0] == kept > 0
+        con.execute("insert into raw.crm_erasure_requests values (?, ?, 'erasure_requests.csv')", [email, NEXT_DAY])
+    run_dbt(["run", "--select", "stg_crm__erasure_requests", "int_leads__status_changes"], warehouse_copy,
+            tmp_path / "t2", as_of=str(NEXT_DAY))
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        assert con.execute(f"select count(*) from {log} where lead_id = ?", [lead]).fetchone()[0] == 0
