@@ -9,7 +9,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import time
 import zipfile
 import zlib
@@ -217,8 +216,8 @@ def land_file(
             extracted = _unzip_single_csv(path, temp_dir, log)
             read_path = extracted
         if fmt == "parquet":
-            rows_quarantined, extras, missing = _load_parquet(con, path, read_path, spec, loading, log,
-                                                              stored_parquet_dir(con, temp_dir) / f"{spec.table}-{sha[:16]}.parquet")
+            stored = stored_parquet_dir(con, temp_dir) / f"{spec.table}-{sha[:16]}.parquet"
+            rows_quarantined, extras, missing = _load_parquet(con, path, read_path, spec, loading, log, stored, sha)
         else:
             rows_quarantined, extras, missing = _load_csv(con, path, read_path, spec, loading, log)
     finally:
@@ -326,7 +325,28 @@ def _load_csv(con, path: Path, read_path: Path, spec: TableSpec, loading: str, l
     return rows_quarantined, extras, missing
 
 
-def _load_parquet(con, path: Path, read_path: Path, spec: TableSpec, loading: str, log: Log, stored: Path):
+def _verified_copy(source: Path, target: Path, sha: str) -> None:
+    """Copy `source` to `target` (read-only), hashing as it goes; a file that changed since it was hashed is refused
+    (it was being written, or edited, while it was landed)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{target.name}.{os.getpid()}.part")
+    digest = hashlib.sha256()
+    try:
+        with source.open("rb") as src, staged.open("wb") as dst:
+            while chunk := src.read(8 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+        if digest.hexdigest() != sha:
+            raise LandingError(f"{source}: the file changed while it was being landed (its SHA-256 is no longer the "
+                               f"one read at the start); wait until it is written whole, then land it again.")
+        staged.chmod(0o444)
+        os.replace(staged, target)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def _load_parquet(con, path: Path, read_path: Path, spec: TableSpec, loading: str, log: Log, stored: Path,
+                  sha: str):
     try:
         described = con.execute(
             f"describe select * from read_parquet({_sql_str(str(read_path))})"
@@ -359,13 +379,11 @@ def _load_parquet(con, path: Path, read_path: Path, spec: TableSpec, loading: st
                 f"raw_line varchar, quarantined_at timestamp)")
     if not checks and not extras:
         # The usual case, the published types: nothing to reject, and DuckDB reads parquet as fast as its own
-        # tables. The file is kept beside the warehouse (a hard link when it can) and the raw table is a view on it.
-        stored.parent.mkdir(parents=True, exist_ok=True)
+        # tables. The warehouse keeps its own read-only copy beside it, checked against the landed file's SHA-256
+        # (never a link: a user overwriting or truncating the landing file must not change the live table), and the
+        # raw table is a view on it.
         if not stored.exists():
-            try:
-                os.link(read_path, stored)
-            except OSError:
-                shutil.copyfile(read_path, stored)
+            _verified_copy(read_path, stored, sha)
         con.execute(f"create view raw.{loading} as select {', '.join(select)} "
                     f"from read_parquet({_sql_str(str(stored))})")
         return 0, extras, missing

@@ -229,3 +229,28 @@ def test_a_parquet_source_is_a_view_and_two_warehouses_keep_their_own_copies(zon
     _land(second, zones["csv"] / "sirene" / f"{UL_STEM}.csv")
     assert not list((tmp_path / "b.duckdb.raw_files").glob("*.parquet"))
     assert first.execute("select count(*) from raw.sirene_unites_legales").fetchone() == (580,)
+
+
+def test_the_warehouse_owns_its_parquet_copy_a_user_editing_the_landing_file_changes_nothing(zones, tmp_path, con):
+    """Overwriting the landing file in place, or truncating it, leaves the live table as landed; the next landing's
+    gate compares the new file with that table, and a good file brings it back."""
+    import shutil
+
+    good = tmp_path / "landing" / f"{UL_STEM}.parquet"
+    good.parent.mkdir()
+    shutil.copy(zones["parquet"] / "sirene" / f"{UL_STEM}.parquet", good)
+    _land(con, good)
+    assert con.execute("select count(*) from raw.sirene_unites_legales").fetchone() == (580,)
+    stored = list((tmp_path / "w.duckdb.raw_files").glob("*.parquet"))
+    assert len(stored) == 1 and stored[0].stat().st_ino != good.stat().st_ino and not stored[0].stat().st_mode & 0o222
+    # the user overwrites the file in place with half of it: the live table does not move
+    con.execute(f"copy (select * from read_parquet('{good}') limit 290) to '{tmp_path / 'half.parquet'}' "
+                f"(format parquet)")
+    with good.open("r+b") as fh:
+        fh.write((tmp_path / "half.parquet").read_bytes())
+        fh.truncate()
+    assert con.execute("select count(*) from raw.sirene_unites_legales").fetchone() == (580,)
+    with pytest.raises(GateError, match="290 rows is below 98% of the 580 rows"):
+        _land(con, good)
+    good.write_bytes(b"")  # truncated
+    assert con.execute("select count(*) from raw.sirene_unites_legales").fetchone() == (580,)
