@@ -286,3 +286,25 @@ def test_an_event_a_resent_file_drops_comes_back_from_the_later_file_that_also_h
     run_dbt(["run", "--full-refresh", "--select", "int_intent__web_event_log"], rebuilt, tmp_path / "target_full",
             as_of=DAY)
     _assert_same_tables(warehouse_copy, rebuilt, [log], tmp_path)
+
+
+def test_units_gone_from_a_new_stock_leave_the_companies_the_fit_the_prospects_and_the_targets(warehouse_copy,
+                                                                                               tmp_path):
+    """A new, smaller stock lands (some units no longer in it): a daily-style incremental run leaves none of them in
+    int_companies, its fit, the prospects or the target accounts, and gives the tables a full rebuild gives."""
+    with duckdb.connect(str(warehouse_copy)) as con:
+        gone = [s for (s,) in con.execute("select siren from marts.target_accounts order by target_rank limit 5"
+                                          ).fetchall()]
+        # what land_file does with a new stock: the table replaced, the landing logged
+        con.execute("delete from raw.sirene_unites_legales where list_contains(?, siren)", [gone])
+        con.execute("""insert into raw._load_log select * replace (now()::timestamp + interval 1 hour as finished_at)
+                       from raw._load_log where table_name = 'sirene_unites_legales'
+                       order by finished_at desc limit 1""")
+    rebuilt = _run_registry_incrementally_and_rebuilt(warehouse_copy, tmp_path)
+
+    _assert_same_tables(warehouse_copy, rebuilt, REGISTRY_COMPARED, tmp_path)
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        for table in ("intermediate.int_companies", "intermediate.int_companies__fit",
+                      "intermediate.int_companies__prospects", "marts.target_accounts"):
+            assert con.execute(f"select count(*) from {table} where list_contains(?, siren)", [gone]
+                               ).fetchone()[0] == 0, table

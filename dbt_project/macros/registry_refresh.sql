@@ -40,9 +40,24 @@
     {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
 {%- endmacro %}
 
+{#- When the registry files int_companies was built from were landed, as a scalar subquery: every row carries the same
+    time once the post-hook below has run, so one row tells. -#}
+{% macro registry_in_use() -%}
+    (select max(registry_landed_at) from (select registry_landed_at from {{ ref('int_companies') }} limit 1) as c)
+{%- endmacro %}
+
+{#- Post-hook of int_companies and int_companies__fit: after a rebuild from newly landed registry files, drop the rows
+    of units the new files no longer have (they still carry the earlier landing time); a daily run drops nothing. -#}
+{% macro drop_rows_of_an_earlier_registry(landed) -%}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }} where registry_landed_at is distinct from {{ landed }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- True when the fit must be recomputed for every company: other rules than when it was built, or a unit test. -#}
 {% macro fit_rules_changed(fingerprint) -%}
-    {%- if not execute or model.resource_type == 'unit_test' or not _has_column('rules_fingerprint') -%}
+    {%- if not execute or model.resource_type == 'unit_test' or not _has_column('rules_fingerprint')
+          or not _has_column('registry_landed_at') -%}
         {{ return(true) }}
     {%- endif -%}
     {{ return(run_query("select coalesce(" ~ fingerprint ~ " is distinct from max(rules_fingerprint), true) from "
@@ -55,11 +70,13 @@
     (select max(rules_fingerprint) from (select rules_fingerprint from {{ ref('int_companies__fit') }} limit 1) as fit)
 {%- endmacro %}
 
-{#- What decides which companies are prospects: the fit rules the fit was scored with and the target settings. -#}
+{#- What decides which companies are prospects: the fit rules the fit was scored with, the registry files and the
+    target settings. -#}
 {% macro prospects_inputs() -%}
     {%- set value = none -%}
     {%- if execute and model.resource_type != 'unit_test' -%}
-        {%- set value = run_query("select md5(concat_ws('|', " ~ _fit_rules_in_use() ~ ", '"
+        {%- set value = run_query("select md5(concat_ws('|', " ~ _fit_rules_in_use() ~ ", "
+                                  ~ "cast(" ~ registry_in_use() ~ " as " ~ dbt.type_string() ~ "), '"
                                   ~ var('target_min_fit_score') ~ "', '" ~ var('target_include_individual_entrepreneurs')
                                   ~ "'))").columns[0].values()[0] -%}
     {%- endif -%}
@@ -86,12 +103,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- What int_companies__in_crm is built from: the CRM people (their table's inputs) and the fit rules. -#}
+{#- What int_companies__in_crm is built from: the CRM people (their table's inputs), the fit rules and the registry
+    files. -#}
 {% macro crm_companies_inputs() -%}
     {%- set value = none -%}
     {%- if execute and model.resource_type != 'unit_test' -%}
         {%- set value = run_query("select md5(concat_ws('|', (select max(inputs_fingerprint) from "
-                                  ~ ref('int_crm__people') ~ "), " ~ _fit_rules_in_use() ~ "))").columns[0].values()[0] -%}
+                                  ~ ref('int_crm__people') ~ "), " ~ _fit_rules_in_use() ~ ", cast("
+                                  ~ registry_in_use() ~ " as " ~ dbt.type_string() ~ ")))").columns[0].values()[0] -%}
     {%- endif -%}
     {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
 {%- endmacro %}

@@ -3,12 +3,14 @@
         materialized='incremental',
         unique_key='siren',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        post_hook="{{ drop_rows_of_an_earlier_registry(registry_landed_at()) }}"
     )
 }}
 {#- (append_new_columns: a table built before a column existed gets it, then is rebuilt whole.)
     Daily runs recompute only the units API Sirene updated since the stock (their own record or one of their
-    establishments); a new stock or INPI file (raw._load_log) rebuilds every unit. -#}
+    establishments); a new stock or INPI file (raw._load_log) rebuilds every unit, and the post-hook drops the units
+    the new stock no longer has. -#}
 {%- set landed = registry_landed_at() -%}
 {%- set only_updated = is_incremental() and not registry_changed_since_built(landed) -%}
 -- One row per SIREN: the legal unit with its siège, labelled NAF, headcount band with its bounds, geography of the

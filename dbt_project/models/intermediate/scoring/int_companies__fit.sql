@@ -3,7 +3,8 @@
         materialized='incremental',
         unique_key='siren',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        post_hook="{{ drop_rows_of_an_earlier_registry(registry_in_use()) }}"
     )
 }}
 {#- (append_new_columns: a table built before a column existed gets it, then is rebuilt whole.)
@@ -18,7 +19,7 @@ with companies as (
     -- sectors are scored on NAF rév. 2 codes only: a code of an older nomenclature (NAFRev1, NAF1993, NAPv2, carried
     -- by units ceased long ago) may look like a rév. 2 code and mean something else
     select siren, case when naf_nomenclature = 'NAFRev2' then naf_code end as naf_code, naf_division_code,
-           naf_section_code, headcount_band, revenue_eur, departement, region, computed_at
+           naf_section_code, headcount_band, revenue_eur, departement, region, computed_at, registry_landed_at
     from {{ ref('int_companies') }}
     {%- if only_recomputed %}
     where computed_at > (select max(computed_at) from {{ this }})
@@ -46,6 +47,7 @@ points as (
     select
         c.siren,
         c.computed_at,
+        c.registry_landed_at,
         -- the most specific level listed wins: sous-classe, then division, then section
         coalesce(ns.points, nd.points, nx.points, 0) as sector_points,
         coalesce(ns.reason, nd.reason, nx.reason) as sector_reason,
