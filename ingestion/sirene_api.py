@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -64,11 +65,35 @@ class DailyUpdate:
     skipped: str | None = None
 
 
+class SireneApiUnavailable(SireneApiError):
+    """API Sirene could not be reached or is not ready: an optional step, skipped with a warning."""
+
+
+def redact(text: str, secret: str) -> str:
+    """`text` with the secret masked wherever it appears (an error body may echo the key it was sent)."""
+    return text.replace(secret, "***") if secret else text
+
+
+class _KeyOnlyToItsOrigin(requests.Session):
+    """A session that sends the API key to the configured origin only: requests strips `Authorization` from a
+    redirect to another host, but not a custom header such as X-INSEE-Api-Key-Integration."""
+
+    def __init__(self, origin: str):
+        super().__init__()
+        self._origin = urlsplit(origin)[:2]
+
+    def rebuild_auth(self, prepared_request, response):
+        super().rebuild_auth(prepared_request, response)
+        if urlsplit(prepared_request.url)[:2] != self._origin:
+            prepared_request.headers.pop(KEY_HEADER, None)
+
+
 class SireneApi:
     def __init__(self, api_key: str, base_url: str = API_URL, session: requests.Session | None = None,
                  min_interval_s: float = MIN_INTERVAL_S, max_retries: int = 6, log: Log = logger.info):
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
+        self.api_key = api_key
+        self.session = session or _KeyOnlyToItsOrigin(self.base_url)
         self.session.headers.update({KEY_HEADER: api_key, "Accept": "application/json"})
         self.min_interval_s = min_interval_s
         self.max_retries = max_retries
@@ -87,7 +112,8 @@ class SireneApi:
                 response = self.session.get(url, params=params, timeout=60)
             except requests.ConnectionError as exc:
                 if attempt == self.max_retries:
-                    raise SireneApiError(f"API Sirene unreachable at {self.base_url}: {exc}") from exc
+                    raise SireneApiUnavailable(f"API Sirene unreachable at {self.base_url}: "
+                                               f"{redact(str(exc), self.api_key)}") from exc
                 time.sleep(min(2 ** attempt, 60))
                 continue
             if response.status_code == 200:
@@ -104,8 +130,9 @@ class SireneApi:
                     time.sleep(delay)
                     continue
             raise SireneApiError(f"API Sirene answered HTTP {response.status_code} on {path}: "
-                                 f"{response.text[:300]}")
-        raise SireneApiError(f"API Sirene still failing on {path} after {self.max_retries} retries; try later")
+                                 f"{redact(response.text, self.api_key)[:300]}")
+        raise SireneApiUnavailable(f"API Sirene still failing on {path} after {self.max_retries} retries; the "
+                                   f"update is fetched on the next run")
 
     def check_ready(self) -> None:
         """The `informations` endpoint must say the service and its collections are up."""
@@ -114,7 +141,7 @@ class SireneApi:
         collections = {c.get("Collection"): c.get("etatCollection") for c in info.get("etatsDesServices", [])}
         down = [name for name, status in collections.items() if status != "UP"]
         if state != "UP" or down:
-            raise SireneApiError(f"API Sirene is not ready (service {state}, collections down: {down or 'none'}); "
+            raise SireneApiUnavailable(f"API Sirene is not ready (service {state}, collections down: {down or 'none'}); "
                                  "the day will be fetched on the next run")
 
     def records_of_day(self, collection: Collection, day: dt.date) -> Iterator[dict]:

@@ -191,3 +191,53 @@ def test_a_newer_daily_update_wins_over_the_stock_and_an_older_one_does_not(ware
         statuses = {s for (s,) in con.execute("select status from marts.qualified_leads where siren = ?",
                                                [ceasing]).fetchall()}
         assert statuses == {"disqualified"}
+
+
+def test_an_error_body_that_echoes_the_key_never_shows_it(httpserver, tmp_path):
+    """API Sirene's error pages may quote the request; the message (which reaches every log) has the key masked."""
+    httpserver.expect_request("/api-sirene/3.11/informations").respond_with_data(
+        f"<fault><message>Bad request</message><header>{KEY_HEADER}: {KEY}</header></fault>", status=400)
+    with pytest.raises(SireneApiError) as err:
+        fetch_daily_updates(DAY, tmp_path, KEY, base_url=httpserver.url_for("/api-sirene/3.11"), min_interval_s=0)
+    assert KEY not in str(err.value) and "***" in str(err.value) and "HTTP 400" in str(err.value)
+
+
+def test_the_key_is_not_sent_to_another_origin_on_a_redirect(httpserver, tmp_path):
+    """A redirect to another origin (here the same server under another host name) goes without the key."""
+    elsewhere = httpserver.url_for("/elsewhere").replace("localhost", "127.0.0.1")
+    base = httpserver.url_for("/api-sirene/3.11").replace("127.0.0.1", "localhost")
+    assert elsewhere.split("/")[2] != base.split("/")[2]
+    httpserver.expect_request("/api-sirene/3.11/informations").respond_with_data(
+        "", status=302, headers={"Location": elsewhere})
+    seen = []
+
+    def elsewhere_handler(request):
+        seen.append(dict(request.headers))
+        return Response(json.dumps({"etatService": "UP", "etatsDesServices": []}), content_type="application/json")
+
+    httpserver.expect_request("/elsewhere").respond_with_handler(elsewhere_handler)
+    from ingestion.sirene_api import SireneApi
+
+    SireneApi(KEY, base_url=base, min_interval_s=0).check_ready()
+    assert seen and not any(KEY in value for value in seen[0].values())
+
+
+def test_the_api_down_skips_the_daily_update_with_a_warning_not_the_run(api, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from ingestion.settings import load_settings
+    from orchestration.assets.registry import sirene_updates
+    from orchestration.resources import build_resources
+
+    fake, url = api
+    fake.state = "DOWN"
+    monkeypatch.setenv("INSEE_API_KEY", KEY)
+    monkeypatch.setenv("LEADS_SIRENE_API_URL", url)
+    monkeypatch.setenv("LEADS_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("LEADS_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([sirene_updates], resources=build_resources(load_settings()), instance=instance)
+    assert result.success
+    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any("API Sirene is not ready" in m and "skipped for this run" in m for m in messages)
+    assert not any(KEY in m for m in messages)

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.land import land_source
-from ingestion.sirene_api import fetch_daily_updates, land_daily_updates
+from ingestion.sirene_api import SireneApiUnavailable, fetch_daily_updates, land_daily_updates
 from ingestion.settings import load_settings
 from ingestion.sources import SOURCES
 from ingestion.warehouse import table_exists
@@ -111,7 +111,11 @@ def sirene_updates(context: dg.AssetExecutionContext, config: SireneUpdatesConfi
     fetched = {}
     for back in range(config.catch_up_days, 0, -1):  # oldest first; the as-of day itself is not complete yet
         day = settings.as_of - dt.timedelta(days=back)
-        update = fetch_daily_updates(day, updates_dir, settings.insee_api_key, log=context.log.info)
+        try:
+            update = fetch_daily_updates(day, updates_dir, settings.insee_api_key, log=context.log.info)
+        except SireneApiUnavailable as exc:  # an optional step: the days saved so far still land
+            context.log.warning(f"{exc}; the daily SIRENE updates are skipped for this run")
+            break
         if update.skipped and not update.files:
             break  # no key: one line said so
         fetched.update({f"{day}_{name}": rows for name, rows in update.rows.items()})
