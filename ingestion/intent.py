@@ -22,6 +22,9 @@ from ingestion.erasure import apply_erasure_requests
 from ingestion.landing import LOAD_LOG_DDL, LandingError
 from ingestion.warehouse import Log, logger, progress, table_exists
 
+# An event dated after the end of the as-of day by more than this (clocks differ, a feed runs ahead of the time zone)
+# goes to quarantine: kept out of the scores, and counted.
+FUTURE_TOLERANCE = dt.timedelta(days=1)
 PATTERNS = ("*.jsonl", "*.jsonl.gz", "*.json", "*.json.gz", "*.csv", "*.csv.gz", "*.ndjson", "*.ndjson.gz")
 
 
@@ -270,7 +273,7 @@ def land_feed(con: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str,
             if sha in landed and not force:
                 result.files_unchanged.append(path.name)
                 continue
-            loaded, quarantined = _land_feed_file(con, feed, path, sha, log)
+            loaded, quarantined = _land_feed_file(con, feed, path, sha, as_of, log)
         except duckdb.Error as exc:
             errors.append(f"{path}: cannot be read ({str(exc).splitlines()[0]})")
             continue
@@ -307,7 +310,8 @@ def _read_json_lines_fast(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path
         return False
 
 
-def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha: str, log: Log) -> tuple[int, int]:
+def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha: str, as_of: dt.date | None,
+                    log: Log) -> tuple[int, int]:
     records, how = _records_sql(path)
     con.execute("drop table if exists feed_rejects")
     con.execute("drop table if exists feed_rejects_scan")
@@ -326,6 +330,11 @@ def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha:
         f"when \"{c}\" is null then 'missing or unreadable {c}'" for c in feed.required] + [
         f"when \"{c}\" is not null and not json_valid(\"{c}\") then '{c} is not valid JSON: {c} holds JSON text in "
         f"this source; fix the line or fetch the record again'" for c in feed.json_text_fields]
+    if as_of is not None and "occurred_at" in feed.columns:
+        # a clock set wrong at the source, or a date typed by hand: kept out of the scores, counted in quarantine
+        horizon = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time()) + FUTURE_TOLERANCE
+        checks.append(f"when occurred_at >= timestamp '{horizon}' then 'dated in the future: after {horizon} UTC "
+                      f"(the as-of date {as_of} plus {FUTURE_TOLERANCE.days} day of tolerance)'")
     reason = f"case {' '.join(checks)} end"
     cols = ", ".join(f'"{c}"' for c in feed.columns)
     con.execute("begin transaction")

@@ -109,3 +109,72 @@ def test_a_lead_missing_from_a_snapshot_keeps_its_history_which_only_erasure_rem
             tmp_path / "t2", as_of=str(NEXT_DAY))
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         assert con.execute(f"select count(*) from {log} where lead_id = ?", [lead]).fetchone()[0] == 0
+
+
+def _web_file(zone, name: str, events: list[dict]):
+    import json
+
+    folder = zone / "intent" / "web_events"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("\n".join(json.dumps(e) for e in events) + "\n")
+
+
+def test_an_event_dated_in_the_future_is_quarantined_and_counted(tmp_path):
+    import datetime as dt
+
+    from conftest import AS_OF
+    from ingestion.intent import land_feed
+
+    later = (AS_OF + dt.timedelta(days=3)).isoformat()
+    _web_file(tmp_path, "day.jsonl", [
+        {"event_id": "now", "occurred_at": f"{AS_OF}T10:00:00Z", "visitor_id": "v", "event_type": "page_view"},
+        {"event_id": "tomorrow", "occurred_at": f"{AS_OF + dt.timedelta(days=1)}T23:00:00Z", "visitor_id": "v",
+         "event_type": "page_view"},  # within the tolerance
+        {"event_id": "years_ahead", "occurred_at": f"{later}T10:00:00Z", "visitor_id": "v", "event_type": "page_view"}])
+    with duckdb.connect() as con:
+        result = land_feed(con, tmp_path, "web_events", as_of=AS_OF, log=lambda _: None)
+        assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+        [(line, reason)] = con.execute("select source_line, reason from quarantine.web_events").fetchall()
+    assert line == 3 and reason.startswith("dated in the future")
+
+
+def test_a_duplicate_event_id_with_other_content_is_counted_in_a_check(tmp_path):
+    from ingestion.intent import land_feed
+    from orchestration.assets.crm_intent import intent_checks
+
+    event = {"event_id": "e1", "occurred_at": "2026-11-20T10:00:00Z", "visitor_id": "v", "event_type": "page_view",
+             "page_url": "https://x.fr/tarifs"}
+    _web_file(tmp_path, "a.jsonl", [event])
+    _web_file(tmp_path, "b.jsonl", [event])  # the same event sent again: not a conflict
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        land_feed(con, tmp_path, "web_events", log=lambda _: None)
+    check = next(c for c in intent_checks if c.check_specs and
+                 next(iter(c.check_specs)).name == "ids_repeated_with_other_content"
+                 and next(iter(c.check_specs)).asset_key.path == ["raw", "web_events"])
+
+    class _Resource:
+        def get_connection(self):
+            return duckdb.connect(str(db), read_only=True)
+
+    assert check(duckdb=_Resource()).passed
+    _web_file(tmp_path, "c.jsonl", [{**event, "page_url": "https://x.fr/produit"}])
+    with duckdb.connect(str(db)) as con:
+        land_feed(con, tmp_path, "web_events", log=lambda _: None)
+    outcome = check(duckdb=_Resource())
+    assert not outcome.passed and outcome.metadata["ids_with_other_content"].value == 1
+    assert "a.jsonl, b.jsonl, c.jsonl" in outcome.metadata["examples"].value
+
+
+def test_a_timestamp_without_an_offset_is_utc_whatever_the_host_time_zone(tmp_path):
+    from ingestion.intent import land_feed
+
+    _web_file(tmp_path, "day.jsonl", [
+        {"event_id": "naive", "occurred_at": "2026-11-20T10:00:00", "visitor_id": "v", "event_type": "page_view"},
+        {"event_id": "paris", "occurred_at": "2026-11-20T10:00:00+01:00", "visitor_id": "v",
+         "event_type": "page_view"}])
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'America/New_York'")  # what a host in New York gives DuckDB
+        land_feed(con, tmp_path, "web_events", log=lambda _: None)
+        stored = dict(con.execute("select event_id, occurred_at::varchar from raw.web_events").fetchall())
+    assert stored == {"naive": "2026-11-20 10:00:00", "paris": "2026-11-20 09:00:00"}

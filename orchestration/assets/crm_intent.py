@@ -105,6 +105,30 @@ def _feed_quarantine_check(name: str) -> dg.AssetChecksDefinition:
     return _check
 
 
+def _feed_duplicate_ids_check(name: str) -> dg.AssetChecksDefinition:
+    feed = FEEDS[name]
+    key, content = feed.required[0], [c for c in feed.columns if c != feed.required[0]]
+
+    @dg.asset_check(asset=dg.AssetKey(["raw", name]), name="ids_repeated_with_other_content",
+                    description=f"No {key} was landed twice with different content: staging keeps one row per id, so "
+                                f"the other version is dropped; they are counted here, with examples.")
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        fingerprint = "hash(" + ", ".join(f'"{c}"' for c in content) + ")"
+        with duckdb.get_connection() as con:
+            rows = con.execute(f"""
+                select "{key}", list(distinct _source_file order by _source_file)
+                from raw.{name}
+                group by "{key}"
+                having count(*) > 1 and min({fingerprint}) <> max({fingerprint})
+                order by "{key}" """).fetchall()
+        return dg.AssetCheckResult(
+            passed=not rows, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"ids_with_other_content": len(rows),
+                      "examples": "; ".join(f"{i} in {', '.join(files)}" for i, files in rows[:5]) or "none"})
+
+    return _check
+
+
 @dg.asset_check(asset=dg.AssetKey(["raw", "crm_records"]), name="few_rows_quarantined",
                 description="Under 1 % of CRM export lines were rejected into quarantine.")
 def crm_quarantine_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
@@ -131,4 +155,5 @@ def crm_date_order_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
                   "what_to_do": "set crm_ambiguous_date_order: dmy (or mdy) in dbt_project/dbt_project.yml"})
 
 
-intent_checks = [_feed_quarantine_check(name) for name in FEEDS] + [crm_quarantine_check, crm_date_order_check]
+intent_checks = [_feed_quarantine_check(name) for name in FEEDS] + [_feed_duplicate_ids_check(name) for name in FEEDS] \
+    + [crm_quarantine_check, crm_date_order_check]
