@@ -122,9 +122,21 @@ def _unzip_single_csv(path: Path, temp_dir: Path, log: Log) -> Path:
 
 
 def read_csv_header(path: Path, delimiter: str | None = None, encoding: str = "utf-8-sig") -> tuple[list[str], str]:
-    """The header line's column names and its delimiter (given, or the commonest of , ; tab | outside quotes)."""
-    with path.open("r", encoding=encoding, newline="") as fh:
-        first = fh.readline()
+    """The header line's column names and its delimiter (given, or the commonest of , ; tab | outside quotes). Only
+    the header line is decoded: a bad byte further down is the row reader's to quarantine, not a reason to refuse."""
+    if encoding.lower().startswith("utf-16"):  # a two-byte encoding: a line cannot be read as bytes
+        with path.open("r", encoding=encoding, newline="") as fh:
+            first = fh.readline()
+    else:
+        with path.open("rb") as fh:
+            raw = fh.readline(1 << 20)
+        try:
+            first = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise LandingError(
+                f"{path}: line 1 (the header) is not valid {encoding} text: byte 0x{raw[exc.start]:02x} at position "
+                f"{exc.start + 1} cannot be decoded (encoding). The file is expected in UTF-8: download it again, or "
+                f"convert it to UTF-8.") from exc
     if not first.strip():
         raise LandingError(f"{path}: the file is empty (no header line)")
     if delimiter is None:

@@ -254,3 +254,23 @@ def test_the_warehouse_owns_its_parquet_copy_a_user_editing_the_landing_file_cha
         _land(con, good)
     good.write_bytes(b"")  # truncated
     assert con.execute("select count(*) from raw.sirene_unites_legales").fetchone() == (580,)
+
+
+def test_a_byte_that_is_not_utf8_near_the_top_of_a_stock_is_named_with_its_line_not_a_bare_decode_error(zones,
+                                                                                                        tmp_path,
+                                                                                                        con):
+    lines = _csv_lines(zones)
+    # a Windows-1252 "é" on the third line, well inside the first 8 KB
+    path = tmp_path / f"{UL_STEM}.csv"
+    path.write_bytes(("\n".join(lines[:2]) + "\n").encode() + lines[2].replace("A", "\xe9", 1).encode("cp1252")
+                     + ("\n" + "\n".join(lines[3:]) + "\n").encode())
+    result = _land(con, path)
+    assert result.rows_quarantined == 1
+    [(line, reason)] = con.execute("select source_line, reason from quarantine.sirene_unites_legales").fetchall()
+    assert line == 3 and "unicode" in reason.lower(), reason
+    # in the header itself: refused, saying encoding and naming the file
+    header = tmp_path / "header" / f"{UL_STEM}.csv"
+    header.parent.mkdir()
+    header.write_bytes(lines[0].replace("siren", "sir\xe9n", 1).encode("cp1252") + b"\n" + lines[1].encode() + b"\n")
+    with pytest.raises(LandingError, match=r"StockUniteLegale_utf8\.csv: line 1 .*\(encoding\)"):
+        _land(con, header)
