@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,11 +32,47 @@ def connection_config(settings: Settings) -> dict:
     return config
 
 
+class WarehouseBusyError(RuntimeError):
+    """Another process holds the warehouse for writing; the message says who and what to do."""
+
+
+# How long a writer waits for another one to let go of the warehouse before giving up with a sentence.
+WAIT_FOR_WAREHOUSE_S = 120.0
+
+
+def open_warehouse(path: str, config: dict, read_only: bool = False, wait_s: float = WAIT_FOR_WAREHOUSE_S,
+                   log: Log = logger.info) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting up to `wait_s` while another process holds the file's lock (a run, an analyst's dbt,
+    a tool that opened it for writing); then a WarehouseBusyError that names the holder instead of DuckDB's lock
+    message."""
+    deadline = time.monotonic() + wait_s
+    delay, told = 1.0, False
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" not in text.lower():
+                raise
+            holder = re.search(r"PID (\d+)", text)
+            who = f"process {holder.group(1)}" if holder else "another process"
+            if time.monotonic() + delay > deadline:
+                raise WarehouseBusyError(
+                    f"The warehouse {path} is in use by {who} (another run, a dbt command, or a tool that opened it "
+                    f"for writing); waited {wait_s:.0f} s. Let it finish and start again; BI tools should read "
+                    f"the published copy (LEADS_PUBLISH_DIR/leads.duckdb), never the warehouse.") from None
+            if not told:
+                log(f"the warehouse {path} is in use by {who}: waiting for it (up to {wait_s:.0f} s)")
+                told = True
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
 def connect(settings: Settings | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse with the shared settings."""
     settings = settings or load_settings()
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(settings.duckdb_path), read_only=read_only, config=connection_config(settings))
+    return open_warehouse(str(settings.duckdb_path), connection_config(settings), read_only=read_only)
 
 
 @contextlib.contextmanager

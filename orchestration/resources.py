@@ -2,13 +2,14 @@
 
 import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
 from ingestion.settings import REPO_ROOT, Settings
-from ingestion.warehouse import connection_config
+from ingestion.warehouse import connection_config, open_warehouse
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -32,9 +33,22 @@ if _manifest_is_stale():
     dbt_project.preparer.prepare(dbt_project)
 
 
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse: a run that finds another writer holding it waits, then fails with a sentence saying who
+    holds it, not DuckDB's lock message."""
+
+    @contextmanager
+    def get_connection(self):
+        con = open_warehouse(self.database, self.connection_config)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
 def build_resources(settings: Settings) -> dict:
     return {
-        "duckdb": DuckDBResource(database=str(settings.duckdb_path), connection_config=connection_config(settings)),
+        "duckdb": WarehouseResource(database=str(settings.duckdb_path), connection_config=connection_config(settings)),
         # the dbt installed beside this Python, also when the virtualenv is not activated
         "dbt": DbtCliResource(project_dir=dbt_project,
                               dbt_executable=shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")),

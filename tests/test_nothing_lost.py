@@ -178,3 +178,31 @@ def test_a_timestamp_without_an_offset_is_utc_whatever_the_host_time_zone(tmp_pa
         land_feed(con, tmp_path, "web_events", log=lambda _: None)
         stored = dict(con.execute("select event_id, occurred_at::varchar from raw.web_events").fetchall())
     assert stored == {"naive": "2026-11-20 10:00:00", "paris": "2026-11-20 09:00:00"}
+
+
+def test_a_second_writer_waits_for_the_first_and_is_then_refused_with_a_sentence(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from ingestion.warehouse import WarehouseBusyError, open_warehouse
+
+    db = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(db)).close()
+    # another process (a run, an analyst's dbt) holds the warehouse for a few seconds
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+                                                     f"print('held', flush=True); time.sleep(4)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        lines = []
+        with pytest.raises(WarehouseBusyError) as err:
+            open_warehouse(str(db), {}, wait_s=2, log=lines.append)
+        assert f"in use by process {holder.pid}" in str(err.value) and "Lock" not in str(err.value)
+        assert lines and "waiting" in lines[0]
+        started = time.monotonic()
+        open_warehouse(str(db), {}, wait_s=30, log=lambda _: None).close()  # waits until the holder exits
+        assert time.monotonic() - started > 1
+    finally:
+        holder.kill()
+        holder.wait()
