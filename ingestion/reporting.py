@@ -63,6 +63,18 @@ def top_targets(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[tuple]:
         from marts.target_accounts order by target_rank limit ?""", [limit]).fetchall()
 
 
+# What the Dagster metadata shows of the top leads: no name, address or company (a sole trader's is a person's name),
+# since Dagster's event log keeps every run's metadata and an erasure request cannot reach it. The lead id leads to
+# the person in the warehouse, where erasure applies.
+TOP_LEAD_METADATA_COLUMNS = ["lead_id", "status", "lead_score", "fit", "engagement", "intent", "contactable",
+                             "score_reasons"]
+
+
+def _without_names(rows: list[tuple]) -> list[tuple]:
+    keep = [TOP_LEAD_COLUMNS.index(c) for c in TOP_LEAD_METADATA_COLUMNS]
+    return [tuple(row[i] for i in keep) for row in rows]
+
+
 def mart_report(con: duckdb.DuckDBPyConnection, mart: str) -> dict[str, Any]:
     """Metadata for a mart: plain values, and markdown tables under keys ending in `_table`."""
     rows = con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
@@ -71,7 +83,7 @@ def mart_report(con: duckdb.DuckDBPyConnection, mart: str) -> dict[str, Any]:
         report["status_counts"] = status_counts(con)
         report["lead_score_distribution_table"] = markdown_table(["lead score", "leads"],
                                                                  lead_score_distribution(con))
-        report["top_10_leads_table"] = markdown_table(TOP_LEAD_COLUMNS, top_leads(con))
+        report["top_10_leads_table"] = markdown_table(TOP_LEAD_METADATA_COLUMNS, _without_names(top_leads(con)))
         report["contactable"] = contactable_leads(con)
     elif mart == "account_scores":
         report["best_lead_status_counts"] = dict(con.execute("""

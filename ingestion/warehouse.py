@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import duckdb
 
@@ -49,7 +51,11 @@ def open_warehouse(path: str, config: dict, read_only: bool = False, wait_s: flo
     delay, told = 1.0, False
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only, config=config)
+            con = duckdb.connect(path, read_only=read_only, config=config)
+            if not read_only and config.get("temp_directory"):
+                # holding the writer's lock, no other run is alive: whatever a killed one left there is debris
+                clear_temp_directory(Path(config["temp_directory"]), log)
+            return con
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" not in text.lower():
@@ -66,6 +72,27 @@ def open_warehouse(path: str, config: dict, read_only: bool = False, wait_s: flo
                 told = True
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
+
+
+def clear_temp_directory(folder: Path, log: Log = logger.info) -> None:
+    """Remove what a killed run left in the warehouse's temporary folder (an unpacked stock, DuckDB's spill files,
+    CSV copies of spreadsheets): about 9 GB at national scale, never needed again."""
+    if not folder.is_dir():
+        return
+    removed, size = 0, 0
+    for entry in folder.iterdir():
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                size += sum(f.stat().st_size for f in entry.rglob("*") if f.is_file())
+                shutil.rmtree(entry)
+            else:
+                size += entry.lstat().st_size
+                entry.unlink()
+            removed += 1
+        except OSError:
+            continue
+    if removed:
+        log(f"removed {removed} leftover temporary file(s) ({size / 1e9:.1f} GB) from {folder}")
 
 
 def connect(settings: Settings | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:

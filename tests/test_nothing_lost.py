@@ -206,3 +206,20 @@ def test_a_second_writer_waits_for_the_first_and_is_then_refused_with_a_sentence
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_what_a_killed_run_left_in_the_temporary_folder_is_removed_by_the_next_writer(tmp_path):
+    from ingestion.warehouse import open_warehouse
+
+    temp = tmp_path / "tmp"
+    (temp / "StockEtablissement_utf8").mkdir(parents=True)
+    (temp / "StockEtablissement_utf8" / "StockEtablissement_utf8.csv").write_bytes(b"x" * 1000)  # an unpacked stock
+    (temp / "duckdb_temp_storage_DEFAULT-0.tmp").write_bytes(b"y" * 10)
+    lines = []
+    open_warehouse(str(tmp_path / "w.duckdb"), {"temp_directory": str(temp)}, log=lines.append).close()
+    assert list(temp.iterdir()) == [] and "removed 2 leftover temporary file(s)" in lines[0]
+    # a reader never removes anything: a writer may be using the folder
+    (temp / "in-use.csv").write_text("z")
+    open_warehouse(str(tmp_path / "w.duckdb"), {"temp_directory": str(temp)}, read_only=True,
+                   log=lines.append).close()
+    assert (temp / "in-use.csv").exists()

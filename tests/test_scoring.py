@@ -136,6 +136,14 @@ def test_marts_carry_status_counts_and_top_leads_in_dagster(warehouse):
     assert set(counts) == {"sql", "mql", "lead", "disqualified"} and sum(counts.values()) == leads["rows"].value
     top = leads["top_10_leads"].value
     assert top.startswith("| lead_id |") and len(top.splitlines()) == 12
+    # no name, address or company reaches Dagster's event log, which an erasure request cannot reach
+    with duckdb.connect(str(warehouse["path"]), read_only=True) as con:
+        people = con.execute("""select first_name, last_name, email, company_name from marts.qualified_leads
+                                where lead_id in (select unnest(?))""",
+                             [[line.split("|")[1].strip() for line in top.splitlines()[2:]]]).fetchall()
+    assert len(people) == 10
+    for values in people:
+        assert not any(v and len(v) > 3 and f" {v} " in top for v in values), values
     assert "| rank |" in metadata["marts/target_accounts"]["top_10_targets"].value
     assert "lead score" in leads["lead_score_distribution"].value
 
