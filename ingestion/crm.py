@@ -545,21 +545,26 @@ def _detect_date_orders(con: duckdb.DuckDBPyConnection, log: Log) -> list[str]:
     staging reads to parse them; a column no value decides is logged and left for the analyst's setting (dbt var
     crm_ambiguous_date_order). Returns the undecided columns as 'file: header'."""
     con.execute(f"""create table raw.crm_date_columns__loading as
-        with parts as (
+        with parts as (  -- the values that look like such dates (a cheap test first: most values have no slash)
             select source_file, header, value,
                    try_cast(regexp_extract(value, '{SLASH_DATE}', 1) as integer) as first_part,
                    try_cast(regexp_extract(value, '{SLASH_DATE}', 2) as integer) as second_part,
                    length(regexp_extract(value, '{SLASH_DATE}', 3)) as year_digits
             from raw.crm_records__loading
+            where (contains(value, '/') or contains(value, '.')) and regexp_matches(value, '{SLASH_DATE}')
         ),
-        columns_of_dates as (
-            select source_file, header, count(*) as n_values, max(first_part) as max_first_part,
+        column_sizes as (
+            select source_file, header, count(*) as n_values from raw.crm_records__loading group by 1, 2
+        ),
+        columns_of_dates as (  -- the columns whose every value is such a date
+            select p.source_file, p.header, any_value(s.n_values) as n_values, max(first_part) as max_first_part,
                    max(second_part) as max_second_part, min(year_digits) as min_year_digits,
                    min(value) filter (where first_part > 12 or second_part > 12) as deciding_example,
                    min(value) as example
-            from parts
-            group by source_file, header
-            having count(first_part) = count(*)
+            from parts as p
+            join column_sizes as s using (source_file, header)
+            group by p.source_file, p.header
+            having count(*) = any_value(s.n_values)
         )
         select source_file, header, n_values,
                case when max_first_part > 12 and max_second_part <= 12 then 'dmy'
