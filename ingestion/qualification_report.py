@@ -115,9 +115,15 @@ BACKTEST_CHARTS = {"lift_by_decile", "time_to_sql"}
 NO_BACKTEST = "No backtest yet: the weekly_backtest job (Mondays) or `make run` replays the scoring against the deals."
 
 
-def backtest_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The backtest in one row; None before the first backtest has been published, or when it had no lead to score
-    (too little CRM history: see too_little_history)."""
+def _backtest_vars() -> dict:
+    import yaml
+
+    from ingestion.settings import REPO_ROOT
+
+    return yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+
+
+def _summary_row(con: duckdb.DuckDBPyConnection) -> dict | None:
     if not con.execute("select count(*) from information_schema.tables where table_name = 'backtest_summary'"
                        ).fetchone()[0]:
         return None
@@ -125,26 +131,33 @@ def backtest_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
     return None if row is None else dict(zip([d[0] for d in con.description], row))
 
 
-def too_little_history(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | None:
-    """Why a published backtest scored nobody, in a sales manager's words; None when it did, or has not run."""
-    if not con.execute("select count(*) from information_schema.tables where table_name = 'backtest_summary'"
-                       ).fetchone()[0] or con.execute("select count(*) from backtest_summary").fetchone()[0]:
+def backtest_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The backtest in one row; None before the first backtest has been published, or when it scored too few
+    (lead, date) pairs to say anything (var backtest_min_lead_dates: see too_little_history)."""
+    row = _summary_row(con)
+    if row is None or (row.get("lead_dates") or 0) < int(_backtest_vars()["backtest_min_lead_dates"]):
         return None
-    import yaml
+    return row
 
-    from ingestion.settings import REPO_ROOT
 
-    dbt_vars = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+def too_little_history(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | None:
+    """Why a published backtest says nothing, in a sales manager's words; None when it does, or has not run."""
+    row = _summary_row(con)
+    dbt_vars = _backtest_vars()
+    minimum = int(dbt_vars["backtest_min_lead_dates"])
+    if row is None or (row.get("lead_dates") or 0) >= minimum:
+        return None
     weeks, horizon = int(dbt_vars["backtest_weeks"]), int(dbt_vars["backtest_horizon_days"])
     last = as_of - dt.timedelta(days=horizon)
     first = last - dt.timedelta(days=7 * (weeks - 1))
     oldest = con.execute("select min(cohort_month) from funnel").fetchone()[0]
-    since = f"; the oldest lead in the CRM was created in {oldest:%B %Y}" if isinstance(oldest, dt.date) else ""
+    since = f" (the oldest lead in the CRM was created in {oldest:%B %Y})" if isinstance(oldest, dt.date) else ""
     return (f"No backtest yet: the CRM has too little history. The backtest replays the scoring every week from "
             f"{first} to {last} (the last date {horizon} days before {as_of}, so that what followed each date is "
-            f"known) and scores the leads that were already in the CRM then, before any deal{since}. It will run by "
-            f"itself once the CRM holds leads older than {horizon} days, or set backtest_weeks and "
-            f"backtest_horizon_days in dbt_project/dbt_project.yml.")
+            f"known) for the leads already in the CRM then whose account had no deal yet: it found "
+            f"{row.get('lead_dates') or 0} such (lead, date) pairs{since}, and needs at least {minimum} to compare "
+            f"lead-score deciles. It will say more as the CRM's history grows; the settings are backtest_weeks, "
+            f"backtest_horizon_days and backtest_min_lead_dates in dbt_project/dbt_project.yml.")
 
 
 def _pct(value) -> str:

@@ -7,7 +7,7 @@ import json
 import sys
 
 from ingestion import reporting
-from ingestion.qualification_report import REPORT_DIR, headlines
+from ingestion.qualification_report import REPORT_DIR, backtest_summary, headlines, too_little_history
 from ingestion.settings import load_settings
 from ingestion.warehouse import connect, table_exists
 
@@ -81,7 +81,8 @@ def print_qualification(con) -> None:
             print(f"       {part}")
     if table_exists(con, "marts", "target_accounts"):
         total = con.execute("select count(*) from marts.target_accounts").fetchone()[0]
-        print(f"\nNet-new target accounts (registry, not in the CRM): {total}; the first five:")
+        print(f"\nNet-new target accounts (registry, not in the CRM): {total}" + ("; the first five:" if total else
+              " (they need the establishments stock for their location, and fit from the ICP seeds)"))
         for row in reporting.top_targets(con, limit=5):
             target = dict(zip(reporting.TOP_TARGET_COLUMNS, row))
             print(f"{target['rank']:>3}. {target['company']} ({target['siren']}), {target['naf']}, "
@@ -90,11 +91,17 @@ def print_qualification(con) -> None:
 
 
 def print_backtest(con) -> None:
-    row = con.execute("select * from marts.backtest_summary").fetchone()
-    if row is None:
+    con.execute("use marts")
+    try:
+        summary = backtest_summary(con)
+        as_of = con.execute("select max(as_of) from qualified_leads").fetchone()[0]
+        reason = too_little_history(con, as_of) if summary is None and as_of else None
+    finally:
+        con.execute("use main")
+    if summary is None and reason is None:
         return
     print("\nBacktest (does the scoring find the buyers?):")
-    for line in headlines(dict(zip([d[0] for d in con.description], row))):
+    for line in headlines(summary, reason or ""):
         print(f"  - {line}")
 
 

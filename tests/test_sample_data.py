@@ -127,3 +127,15 @@ def test_same_seed_gives_the_same_files(tmp_path):
                         for p in sorted((tmp_path / run).rglob("*")) if p.is_file()})
     assert digests[0] == digests[1]
     assert len(digests[0]) >= 20  # registry, CRM exports, intent feeds (gzip included), truth
+
+
+def test_the_generator_never_overwrites_a_folder_of_real_exports(tmp_path):
+    from ingestion.sample_data.__main__ import NotASampleZone, generate
+
+    zone = tmp_path / "landing"
+    (zone / "crm").mkdir(parents=True)
+    export = zone / "crm" / "hubspot-crm-exports-all-contacts-2026-02-27.csv"
+    export.write_text('"Record ID","Email"\n"1","a@b.fr"\n')
+    with pytest.raises(NotASampleZone, match="make materialize summary"):
+        generate(zone, scale=0.00002, sirene_format="csv", as_of=dt.date(2026, 11, 26))
+    assert export.read_text().startswith('"Record ID"') and list(zone.rglob("*.csv")) == [export]

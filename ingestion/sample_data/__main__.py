@@ -34,11 +34,30 @@ from ingestion.warehouse import Log, logger
 REFERENCE_DIR = REPO_ROOT / "dbt_project" / "seeds" / "reference"
 
 
+class NotASampleZone(RuntimeError):
+    """The landing folder holds files the generator did not write: it leaves them alone."""
+
+
+def refuse_to_overwrite(out_dir: Path) -> None:
+    """The generator replaces the files of a zone it wrote (it leaves `_truth/` there); a folder holding anything
+    else is someone's real exports, which it must never delete or mix with sample data."""
+    if not out_dir.is_dir() or (out_dir / "_truth").is_dir():
+        return
+    theirs = [p for p in out_dir.rglob("*") if p.is_file() and ".generator" not in p.parts]
+    if theirs:
+        raise NotASampleZone(
+            f"{out_dir} holds files the sample generator did not write ({len(theirs)}, e.g. "
+            f"{theirs[0].relative_to(out_dir)}): your own exports? They are left as they are. To process them, run "
+            f"`make materialize summary` (not `make run`, which generates sample data); to try the sample, set "
+            f"LEADS_LANDING_DIR to an empty folder.")
+
+
 def generate(out_dir: Path, *, scale: float = 0.001, seed: int = 42, sirene_format: str = "zip",
              as_of: dt.date | None = None, memory_limit: str = "4GB", log: Log = logger.info) -> dict[str, int]:
     """Generate the landing zone in `out_dir`; returns the row counts written. Events are dated back from `as_of`
     (default LEADS_AS_OF, else today), so the scoring window always holds recent behaviour."""
     as_of = as_of or load_settings().as_of
+    refuse_to_overwrite(out_dir)
     n_units = max(50, round(NATIONAL_UNITES_LEGALES * scale))
     n_etab = max(n_units, round(NATIONAL_ETABLISSEMENTS * scale))
     n_crm = max(150, round(NATIONAL_CRM_COMPANIES * scale))

@@ -72,7 +72,8 @@ select
     paths.engagement_only_median_days_to_sql
 from dates
 cross join scores
-cross join top_decile
+-- a backtest too small to fill every decile still has its row (its lift unknown)
+left join top_decile on 1 = 1
 cross join accuracy
 cross join won
 cross join paths
