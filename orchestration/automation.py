@@ -24,6 +24,7 @@ import dagster as dg
 from ingestion.landing_zone import scan_landing_zone
 from ingestion.settings import load_settings
 from orchestration.jobs import download_sirene_stock_job
+from orchestration.run_watchdog import dead_run_watchdog
 
 # LEADS_AUTOMATION=off starts the sensor and the daily schedule stopped (a test or a development instance that must
 # run only what it is asked to); they can still be switched on in the UI.
@@ -138,5 +139,5 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 
 
 schedules = [daily_refresh_schedule, weekly_backtest_schedule, monthly_sirene_stock_schedule]
-sensors = [landing_zone_sensor]
+sensors = [landing_zone_sensor, dead_run_watchdog]
 jobs = [daily_refresh_job, weekly_backtest_job, all_assets_job]

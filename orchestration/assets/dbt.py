@@ -5,6 +5,7 @@ not depend on its output first, then `source:matching+`. Dagster orders the thre
 The marts' materialisations carry status counts, score distribution and top leads as metadata.
 """
 
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.reporting import mart_report
 from orchestration.resources import dbt_project
+from orchestration.run_watchdog import RUN_ID_ENV
 
 AFTER_MATCHING = "source:matching+"
 REPORTED_MARTS = {"qualified_leads", "account_scores", "target_accounts", "lead_status_history"}
@@ -38,6 +40,7 @@ TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_code_r
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
             exclude=AFTER_MATCHING, name="dbt_models")
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    os.environ[RUN_ID_ENV] = context.run_id  # the dbt process carries it: the watchdog stops it if this run dies
     yield from dbt.cli(["build"], context=context).stream()
 
 
@@ -81,6 +84,7 @@ def dbt_models_after_matching(context: dg.AssetExecutionContext, dbt: DbtCliReso
     # wants them topological) and the marts reported once dbt has exited.
     held, failure = [], None
     try:
+        os.environ[RUN_ID_ENV] = context.run_id
         for event in dbt.cli(["build"], context=context).stream():
             if held or _reported_mart(context, event):
                 held.append(event)
