@@ -208,13 +208,13 @@ def _file_digest(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _utf8_copy(crm_file: CrmFile, temp_dir: Path) -> Path:
-    """DuckDB reads UTF-8: a Windows-1252 export is transcoded as a stream (accents, €, ’ and œ survive)."""
-    if crm_file.encoding == "utf-8":
-        return crm_file.path
+def _utf8_copy(path: Path, encoding: str, temp_dir: Path) -> Path:
+    """DuckDB reads UTF-8: a Windows-1252 or UTF-16 file is transcoded as a stream (accents, €, ’ and œ survive)."""
+    if encoding == "utf-8":
+        return path
     temp_dir.mkdir(parents=True, exist_ok=True)
-    target = temp_dir / f"{crm_file.path.stem}.utf8.csv"
-    with crm_file.path.open("r", encoding=crm_file.encoding, newline="") as src, \
+    target = temp_dir / f"{path.stem}.utf8.csv"
+    with path.open("r", encoding=encoding, newline="") as src, \
             target.open("w", encoding="utf-8", newline="") as dst:
         while chunk := src.read(1 << 20):
             dst.write(chunk)
@@ -357,7 +357,7 @@ def _land_snapshot(con: duckdb.DuckDBPyConnection, crm_dir: Path, paths: list[Pa
     # record numbers follow the file's order
     con.execute("set preserve_insertion_order = true")
     for crm_file in files:
-        readable = _utf8_copy(crm_file, temp_dir)
+        readable = _utf8_copy(crm_file.path, crm_file.encoding, temp_dir)
         try:
             n, bad = _land_one(con, crm_file, readable)
         finally:
@@ -377,7 +377,7 @@ def _land_snapshot(con: duckdb.DuckDBPyConnection, crm_dir: Path, paths: list[Pa
     result.ambiguous_date_columns = _detect_date_orders(con, log)
     # Erasure requests accumulate: a line removed from the file later does not bring anyone back.
     erasure = crm_dir / ERASURE_FILE
-    readable_requests = _utf8_erasure_requests(erasure, temp_dir) if erasure.is_file() else None
+    readable_requests = _utf8_copy(erasure, detect_encoding(erasure), temp_dir) if erasure.is_file() else None
     try:
         _stage_erasure_requests(con, erasure, readable_requests)
     finally:
@@ -420,17 +420,6 @@ ERASURE_DATE_HEADERS = {"requested_at", "date", "date de la demande", "date de d
 # A CRM snapshot whose object holds fewer records than this share of the previous snapshot's is refused unless
 # forced: a missing, cut or wrongly exported file must not empty the publication and the status history.
 MIN_SHARE_OF_PREVIOUS_SNAPSHOT = 0.9
-
-
-def _utf8_erasure_requests(path: Path, temp_dir: Path) -> Path:
-    """The request file, readable by DuckDB: transcoded to UTF-8 when it is Windows-1252 or UTF-16."""
-    encoding = detect_encoding(path)
-    if encoding == "utf-8":
-        return path
-    temp_dir.mkdir(parents=True, exist_ok=True)
-    target = temp_dir / f"{path.stem}.utf8.csv"
-    target.write_text(path.read_text(encoding=encoding), encoding="utf-8")
-    return target
 
 
 def _stage_erasure_requests(con: duckdb.DuckDBPyConnection, path: Path, readable: Path | None) -> None:

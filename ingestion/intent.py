@@ -229,12 +229,10 @@ def _typed_select(feed: Feed, from_json: bool) -> str:
 def retention_settings() -> tuple[int, list[str]]:
     """The behaviour retention (months) and the consent events that outlive it, from the dbt project's vars: one
     place for analysts and for ingestion."""
-    import yaml
+    from ingestion.settings import dbt_vars
 
-    from ingestion.settings import REPO_ROOT
-
-    dbt_vars = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
-    return int(dbt_vars["behaviour_retention_months"]), list(dbt_vars["email_suppression_events"])
+    settings = dbt_vars()
+    return int(settings["behaviour_retention_months"]), list(settings["email_suppression_events"])
 
 
 def drop_expired_behaviour(con: duckdb.DuckDBPyConnection, as_of: dt.date, log: Log = logger.info) -> dict[str, int]:
@@ -365,3 +363,29 @@ def _land_feed_file(con: duckdb.DuckDBPyConnection, feed: Feed, path: Path, sha:
         raise
     log(f"{path.name}: {loaded:,} {feed.name} rows ({how})" + (f", {quarantined} quarantined" if quarantined else ""))
     return loaded, quarantined
+
+
+def ids_repeated_with_other_content(con: duckdb.DuckDBPyConnection, feed_name: str) -> list[tuple[str, list[str]]]:
+    """The ids of the files landed last (within a day of the feed's latest landing) that the feed also holds with
+    other content, with the files holding them: staging keeps one row per id, so the other version is dropped. Only
+    the day's ids are looked up, not a group-by of the whole feed (50 M web events)."""
+    feed = FEEDS[feed_name]
+    key = feed.required[0]
+    fingerprint = "hash(" + ", ".join(f'"{c}"' for c in feed.columns if c != key) + ")"
+    return con.execute(f"""
+        with latest as (
+            select file_sha256 from raw._load_log
+            where table_name = '{feed.name}'
+              and finished_at >= (select max(finished_at) from raw._load_log
+                                  where table_name = '{feed.name}') - interval 1 day
+        ),
+        candidates as (
+            select distinct "{key}" as id from raw.{feed.name}
+            where _file_sha256 in (select file_sha256 from latest)
+        )
+        select "{key}", list(distinct _source_file order by _source_file)
+        from raw.{feed.name}
+        where "{key}" in (select id from candidates)
+        group by "{key}"
+        having count(*) > 1 and min({fingerprint}) <> max({fingerprint})
+        order by "{key}" """).fetchall()

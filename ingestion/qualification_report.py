@@ -20,7 +20,7 @@ import duckdb
 from matplotlib.figure import Figure
 
 from ingestion.publish import DATABASE_NAME
-from ingestion.settings import Settings
+from ingestion.settings import Settings, dbt_vars
 from ingestion.warehouse import Log
 
 logger = logging.getLogger(__name__)
@@ -115,14 +115,6 @@ BACKTEST_CHARTS = {"lift_by_decile", "time_to_sql"}
 NO_BACKTEST = "No backtest yet: the weekly_backtest job (Mondays) or `make run` replays the scoring against the deals."
 
 
-def _backtest_vars() -> dict:
-    import yaml
-
-    from ingestion.settings import REPO_ROOT
-
-    return yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
-
-
 def _summary_row(con: duckdb.DuckDBPyConnection) -> dict | None:
     if not con.execute("select count(*) from information_schema.tables where table_name = 'backtest_summary'"
                        ).fetchone()[0]:
@@ -135,7 +127,7 @@ def backtest_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
     """The backtest in one row; None before the first backtest has been published, or when it scored too few
     (lead, date) pairs to say anything (var backtest_min_lead_dates: see too_little_history)."""
     row = _summary_row(con)
-    if row is None or (row.get("lead_dates") or 0) < int(_backtest_vars()["backtest_min_lead_dates"]):
+    if row is None or (row.get("lead_dates") or 0) < int(dbt_vars()["backtest_min_lead_dates"]):
         return None
     return row
 
@@ -143,11 +135,11 @@ def backtest_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
 def too_little_history(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | None:
     """Why a published backtest says nothing, in a sales manager's words; None when it does, or has not run."""
     row = _summary_row(con)
-    dbt_vars = _backtest_vars()
-    minimum = int(dbt_vars["backtest_min_lead_dates"])
+    settings = dbt_vars()
+    minimum = int(settings["backtest_min_lead_dates"])
     if row is None or (row.get("lead_dates") or 0) >= minimum:
         return None
-    weeks, horizon = int(dbt_vars["backtest_weeks"]), int(dbt_vars["backtest_horizon_days"])
+    weeks, horizon = int(settings["backtest_weeks"]), int(settings["backtest_horizon_days"])
     last = as_of - dt.timedelta(days=horizon)
     first = last - dt.timedelta(days=7 * (weeks - 1))
     oldest = con.execute("select min(cohort_month) from funnel").fetchone()[0]

@@ -49,3 +49,11 @@ def load_settings() -> Settings:
         duckdb_threads=int(threads) if threads else None,
         insee_api_key=os.environ.get("INSEE_API_KEY") or None,
     )
+
+
+def dbt_vars() -> dict:
+    """The `vars` of dbt_project/dbt_project.yml: the settings analysts own, read by ingestion where it needs one
+    (retention, the backtest's size) so that there is a single place to change them."""
+    import yaml
+
+    return yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]

@@ -40,9 +40,10 @@ def test_a_landing_zone_of_files_as_published_lands_whole(real_warehouse):
     assert result.success, [e.event_specific_data for e in result.all_events if e.is_failure]
     db = real_warehouse["path"]
     landed = {f for (f,) in _rows(db, "select distinct source_file from raw.crm_records")}
-    assert landed == {p.split("/")[-1] for p in [
-        "hubspot-crm-exports-all-contacts-2026-02-27.csv", "hubspot-crm-exports-all-companies-2026-02-27.csv",
-        "hubspot-crm-exports-all-deals-2026-02-27.csv", "Account.csv", "Contact.csv", "Lead.csv", "Opportunity.csv"]}
+    assert landed == {"hubspot-crm-exports-all-contacts-2026-02-27.csv",
+                      "hubspot-crm-exports-all-companies-2026-02-27.csv",
+                      "hubspot-crm-exports-all-deals-2026-02-27.csv", "Account.csv", "Contact.csv", "Lead.csv",
+                      "Opportunity.csv"}
     # each delivery format of SendGrid and BODACC lands, and each event or announcement counts once
     per_file = dict(_rows(db, "select _source_file, count(*) from raw.email_events group by 1"))
     assert per_file == {"webhook-post-body.json": 12, "events.jsonl": 12, "events.csv": 12}

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.crm import land_crm
-from ingestion.intent import FEEDS, land_feed
+from ingestion.intent import FEEDS, ids_repeated_with_other_content, land_feed
 from ingestion.settings import load_settings
 
 
@@ -106,34 +106,15 @@ def _feed_quarantine_check(name: str) -> dg.AssetChecksDefinition:
 
 
 def _feed_duplicate_ids_check(name: str) -> dg.AssetChecksDefinition:
-    feed = FEEDS[name]
-    key, content = feed.required[0], [c for c in feed.columns if c != feed.required[0]]
+    key = FEEDS[name].required[0]
 
     @dg.asset_check(asset=dg.AssetKey(["raw", name]), name="ids_repeated_with_other_content",
                     description=f"No {key} of the files landed last (within a day of the latest landing) is also "
                                 f"in the feed with different content: staging keeps one row per id, so the other "
                                 f"version is dropped; they are counted here, with examples.")
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-        fingerprint = "hash(" + ", ".join(f'"{c}"' for c in content) + ")"
         with duckdb.get_connection() as con:
-            # only the ids of the day's files are looked up, not a group-by of the whole feed (50 M web events)
-            rows = con.execute(f"""
-                with latest as (
-                    select file_sha256 from raw._load_log
-                    where table_name = '{name}'
-                      and finished_at >= (select max(finished_at) from raw._load_log
-                                          where table_name = '{name}') - interval 1 day
-                ),
-                candidates as (
-                    select distinct "{key}" as id from raw.{name}
-                    where _file_sha256 in (select file_sha256 from latest)
-                )
-                select "{key}", list(distinct _source_file order by _source_file)
-                from raw.{name}
-                where "{key}" in (select id from candidates)
-                group by "{key}"
-                having count(*) > 1 and min({fingerprint}) <> max({fingerprint})
-                order by "{key}" """).fetchall()
+            rows = ids_repeated_with_other_content(con, name)
         return dg.AssetCheckResult(
             passed=not rows, severity=dg.AssetCheckSeverity.WARN,
             metadata={"ids_with_other_content": len(rows),
