@@ -22,7 +22,7 @@ from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 from stdnum.fr import tva as stdnum_tva
 
-from ingestion.erasure import apply_erasure_requests, erase_crm_records
+from ingestion.erasure import apply_erasure_requests, create_erasure_requests_table, email_sha256, erase_crm_records
 from ingestion.landing import LOAD_LOG_DDL, GateError, LandingError, read_csv_header
 from ingestion.landing_zone import IN_PROGRESS_SUFFIXES
 from ingestion.settings import REPO_ROOT
@@ -316,8 +316,7 @@ def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, f
     con.execute("create schema if not exists quarantine")
     for ddl in (LOAD_LOG_DDL, RECORDS_DDL, CHECKS_DDL, DATE_COLUMNS_DDL, QUARANTINE_DDL):
         con.execute(ddl)
-    con.execute("create table if not exists raw.crm_erasure_requests (email varchar, requested_at date, "
-                "source_file varchar)")
+    create_erasure_requests_table(con)
     paths = crm_export_files(crm_dir)
     exports = [p for p in paths if p.name != ERASURE_FILE]
     if not paths:
@@ -423,8 +422,10 @@ MIN_SHARE_OF_PREVIOUS_SNAPSHOT = 0.9
 
 
 def _stage_erasure_requests(con: duckdb.DuckDBPyConnection, path: Path, readable: Path | None) -> None:
-    """raw.crm_erasure_requests__loading: the requests kept so far and the file's, one row per address."""
-    new_requests = "select * from raw.crm_erasure_requests limit 0"
+    """raw.crm_erasure_requests__loading: the requests kept so far and the file's, one row per address, stored as the
+    SHA-256 of the address (lower-cased, trimmed): the warehouse can recognise an erased person without holding the
+    address."""
+    new_requests = "select email_sha256, requested_at, source_file, erased_from_disk_at from raw.crm_erasure_requests limit 0"
     if readable is not None:
         header, delimiter = read_csv_header(readable, encoding="utf-8-sig")
         keys = {normalize_header(h): h for h in header}
@@ -436,14 +437,16 @@ def _stage_erasure_requests(con: duckdb.DuckDBPyConnection, path: Path, readable
         date = next((keys[k] for k in keys if k in ERASURE_DATE_HEADERS), None)
         requested = (f"coalesce(try_cast({_sql_ident(date)} as date), try_strptime({_sql_ident(date)}, "
                      f"'%d/%m/%Y')::date)" if date else "null::date")
-        new_requests = f"""select lower(trim({_sql_ident(email)})), {requested}, '{ERASURE_FILE}'
+        new_requests = f"""select {email_sha256(_sql_ident(email))}, {requested}, '{ERASURE_FILE}', null::timestamp
                            from read_csv({_sql_str(str(readable))}, header = true, all_varchar = true,
-                                         delim = {_sql_str(delimiter)})"""
+                                         delim = {_sql_str(delimiter)})
+                           where nullif(trim({_sql_ident(email)}), '') is not null"""
     con.execute(f"""create table raw.crm_erasure_requests__loading as
-        select email, min(requested_at) as requested_at, min(source_file) as source_file
-        from (select * from raw.crm_erasure_requests union all {new_requests}) as requests
-        where email is not null and email <> ''
-        group by email""")
+        select email_sha256, min(requested_at) as requested_at, min(source_file) as source_file,
+               max(erased_from_disk_at) as erased_from_disk_at
+        from (select email_sha256, requested_at, source_file, erased_from_disk_at from raw.crm_erasure_requests
+              union all {new_requests}) as requests
+        group by email_sha256""")
 
 
 def _check_snapshot(con: duckdb.DuckDBPyConnection, force: bool, log: Log) -> None:

@@ -1,33 +1,66 @@
-"""Erasure requests (GDPR article 17): remove every trace of a person from the landed and quarantined tables.
+"""Erasure requests (GDPR article 17): remove every trace of a person from the landed and quarantined tables, then
+from the warehouse file's bytes.
 
 The requests are `crm/erasure_requests.csv` (`email`, `requested_at`), kept cumulatively in `raw.crm_erasure_requests`
-(a line removed from the file later does not bring anyone back). They are applied after every CRM and feed landing, so
-a person erased once never returns with a re-exported file. dbt then rebuilds the models without them, the status
-log forgets leads that are gone, and the next publication replaces the published files.
+(a line removed from the file later does not bring anyone back) as the SHA-256 of each address, lower-cased and
+trimmed: the warehouse recognises an erased person without keeping the address. They are applied after every CRM and
+feed landing, so a person erased once never returns with a re-exported file. dbt then rebuilds the models without
+them, the status log forgets leads that are gone, `rewrite_warehouse_file` copies the warehouse into a fresh file
+(DuckDB leaves deleted rows in freed blocks until they are reused), and the next publication replaces the published
+files.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
-from ingestion.warehouse import Log, table_exists
+from ingestion.warehouse import Log, open_warehouse, table_exists
 
 logger = logging.getLogger(__name__)
 
-ERASED = "(select email from raw.crm_erasure_requests)"
+ERASED = "(select email_sha256 from raw.crm_erasure_requests)"
+
+
+def email_sha256(expression: str) -> str:
+    """SQL: the SHA-256 (hex) of an address as the requests store it, lower-cased and trimmed."""
+    return f"sha256(lower(trim({expression})))"
+
+
+def _erased(expression: str) -> str:
+    return f"{email_sha256(expression)} in {ERASED}"
+
 
 # Landed tables holding people, and the rows of an erased person in each. A web visitor seen once with an erased
 # address is erased whole: its anonymous visits are tied to the person by the visitor id.
 RAW_TABLES = {
-    "web_events": f"""lower(trim(email)) in {ERASED}
+    "web_events": f"""{_erased('email')}
                       or visitor_id in (select visitor_id from raw.web_events
-                                        where lower(trim(email)) in {ERASED} and visitor_id is not null)""",
-    "email_events": f"lower(trim(email)) in {ERASED}",
-    "signals": f"lower(trim(person_email)) in {ERASED}",
+                                        where {_erased('email')} and visitor_id is not null)""",
+    "email_events": _erased("email"),
+    "signals": _erased("person_email"),
 }
 QUARANTINE_TABLES = ["crm_records", "web_events", "email_events", "signals"]
+# What looks like an e-mail address in a quarantined line (JSON, CSV): each one found is compared by its hash.
+ADDRESS_PATTERN = r"[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)+"
+
+
+def create_erasure_requests_table(con: duckdb.DuckDBPyConnection) -> None:
+    """raw.crm_erasure_requests, and the hashing of the addresses an older warehouse stored as they were."""
+    con.execute("""create table if not exists raw.crm_erasure_requests (
+        email_sha256 varchar, requested_at date, source_file varchar, erased_from_disk_at timestamp)""")
+    columns = {c for (c,) in con.execute("""select column_name from information_schema.columns
+                                           where table_schema = 'raw' and table_name = 'crm_erasure_requests'""").fetchall()}
+    if "email" in columns:
+        con.execute(f"""create or replace table raw.crm_erasure_requests as
+            select {email_sha256('email')} as email_sha256, min(requested_at) as requested_at,
+                   min(source_file) as source_file, null::timestamp as erased_from_disk_at
+            from raw.crm_erasure_requests where nullif(trim(email), '') is not null group by all""")
 
 
 def erase_crm_records(con: duckdb.DuckDBPyConnection, table: str = "raw.crm_records",
@@ -37,7 +70,9 @@ def erase_crm_records(con: duckdb.DuckDBPyConnection, table: str = "raw.crm_reco
     con.execute(f"""
         delete from {table} as r
         using (select distinct crm_source, object_type, source_file, record_number
-               from {table} where lower(trim(value)) in (select email from {requests})) as erased
+               from {table}
+               where contains(value, '@') and {email_sha256('value')} in (select email_sha256 from {requests})
+              ) as erased
         where r.crm_source = erased.crm_source and r.object_type = erased.object_type
           and r.source_file = erased.source_file and r.record_number = erased.record_number""")
     return before - con.execute(f"select count(*) from {table}").fetchone()[0]
@@ -60,9 +95,60 @@ def apply_erasure_requests(con: duckdb.DuckDBPyConnection, log: Log = logger.inf
         if table_exists(con, "quarantine", table):
             deleted[f"quarantine.{table}"] = con.execute(f"""
                 delete from quarantine.{table} as q
-                where exists (select 1 from raw.crm_erasure_requests as e
-                              where contains(lower(q.raw_line), e.email))""").fetchone()[0]
+                where contains(q.raw_line, '@')
+                  and list_has_any([sha256(address) for address in regexp_extract_all(lower(q.raw_line), ?)],
+                                   (select list(email_sha256) from raw.crm_erasure_requests))""",
+                [ADDRESS_PATTERN]).fetchone()[0]
     erased = {table: n for table, n in deleted.items() if n}
     log(f"erasure requests ({requests}) applied: " + (", ".join(f"{n:,} rows from {t}" for t, n in erased.items())
                                                        if erased else "nothing left to erase"))
     return deleted
+
+
+@dataclass
+class WarehouseRewrite:
+    requests: int
+    bytes_before: int
+    bytes_after: int
+    duration_s: float
+
+
+def rewrite_warehouse_file(path: Path, config: dict, log: Log = logger.info) -> WarehouseRewrite | None:
+    """After the rows of newly erased people were deleted (landing) and the models rebuilt without them (dbt): copy
+    the warehouse into a fresh file and rename it over the old one, so that the freed blocks that still hold their
+    bytes are gone from disk. None when no request arrived since the last rewrite.
+
+    The old file stays open (and locked) until the new one has replaced it: no other writer can come in between, and
+    a failure before the rename leaves the old file as it was (the requests stay pending and the next run retries)."""
+    started = time.monotonic()
+    con = open_warehouse(str(path), config, log=log)
+    rewritten = path.with_name(path.name + ".rewrite")
+    try:
+        if not table_exists(con, "raw", "crm_erasure_requests"):
+            return None
+        pending = con.execute("select count(*) from raw.crm_erasure_requests "
+                              "where erased_from_disk_at is null").fetchone()[0]
+        if not pending:
+            return None
+        log(f"{pending} new erasure request(s): rewriting {path} into a fresh file, so that the deleted rows leave "
+            f"the disk too")
+        con.execute("checkpoint")
+        before = path.stat().st_size
+        rewritten.unlink(missing_ok=True)
+        catalog = con.execute("select current_database()").fetchone()[0]
+        con.execute(f"attach '{rewritten}' as rewritten")
+        try:
+            con.execute(f'copy from database "{catalog}" to rewritten')
+            con.execute("update rewritten.raw.crm_erasure_requests set erased_from_disk_at = now()::timestamp "
+                        "where erased_from_disk_at is null")
+        finally:
+            con.execute("detach rewritten")
+        os.replace(rewritten, path)
+        result = WarehouseRewrite(requests=pending, bytes_before=before, bytes_after=path.stat().st_size,
+                                  duration_s=time.monotonic() - started)
+        log(f"warehouse rewritten in {result.duration_s:.1f} s: {before / 1e6:,.0f} MB -> "
+            f"{result.bytes_after / 1e6:,.0f} MB")
+        return result
+    finally:
+        con.close()
+        rewritten.unlink(missing_ok=True)

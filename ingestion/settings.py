@@ -24,6 +24,7 @@ class Settings:
     as_of: dt.date
     duckdb_memory_limit: str
     duckdb_threads: int | None
+    duckdb_compression: str
     insee_api_key: str | None
 
     @property
@@ -47,6 +48,9 @@ def load_settings() -> Settings:
         # Bounded memory whatever the file size: DuckDB spills to temp_dir beyond this.
         duckdb_memory_limit=os.environ.get("LEADS_DUCKDB_MEMORY_LIMIT") or "4GB",
         duckdb_threads=int(threads) if threads else None,
+        # 'uncompressed' stores strings as they are (a larger file), so that a search of the file's bytes (an audit of
+        # erasure) can see them; 'auto' lets DuckDB compress.
+        duckdb_compression=os.environ.get("LEADS_DUCKDB_COMPRESSION") or "auto",
         insee_api_key=os.environ.get("INSEE_API_KEY") or None,
     )
 

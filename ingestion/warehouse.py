@@ -29,6 +29,8 @@ def connection_config(settings: Settings) -> dict:
         # Row order of a landed table carries no meaning; dropping it lets DuckDB stream with less memory.
         "preserve_insertion_order": False,
     }
+    if settings.duckdb_compression != "auto":
+        config["force_compression"] = settings.duckdb_compression
     if settings.duckdb_threads:
         config["threads"] = settings.duckdb_threads
     return config

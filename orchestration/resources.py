@@ -1,5 +1,6 @@
 """Resources declared once: the DuckDB warehouse and the dbt CLI, both on LEADS_DUCKDB_PATH."""
 
+import os
 import shutil
 import sys
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ from ingestion.settings import REPO_ROOT, Settings
 from ingestion.warehouse import connection_config, open_warehouse
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# dbt started through a wrapper that ties it to the Dagster process starting it (see the script)
+DBT_BOUND_TO_ITS_RUN = REPO_ROOT / "orchestration" / "bin" / "dbt"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 
@@ -47,9 +50,9 @@ class WarehouseResource(DuckDBResource):
 
 
 def build_resources(settings: Settings) -> dict:
+    # the dbt installed beside this Python, also when the virtualenv is not activated
+    os.environ.setdefault("LEADS_DBT_EXECUTABLE", shutil.which("dbt") or str(Path(sys.executable).parent / "dbt"))
     return {
         "duckdb": WarehouseResource(database=str(settings.duckdb_path), connection_config=connection_config(settings)),
-        # the dbt installed beside this Python, also when the virtualenv is not activated
-        "dbt": DbtCliResource(project_dir=dbt_project,
-                              dbt_executable=shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_BOUND_TO_ITS_RUN)),
     }

@@ -3,6 +3,9 @@ the status log and the publication — on the next run, and stays gone when the 
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -26,7 +29,8 @@ def _tables_mentioning(con: duckdb.DuckDBPyConnection, needle: str, catalog: str
 def test_erasure_removes_the_person_their_visitor_id_and_quarantined_lines():
     con = duckdb.connect()
     con.execute("create schema raw; create schema quarantine")
-    con.execute("create table raw.crm_erasure_requests as select 'anne@x.fr' as email, date '2026-11-20' as requested_at")
+    con.execute("""create table raw.crm_erasure_requests as
+                   select sha256('anne@x.fr') as email_sha256, date '2026-11-20' as requested_at""")
     con.execute("""create table raw.crm_records as select * from (values
         ('hubspot', 'contacts', 'contacts.csv', 1, 'Email', 'Anne@X.fr'), ('hubspot', 'contacts', 'contacts.csv', 1,
          'First Name', 'Anne'), ('hubspot', 'contacts', 'contacts.csv', 2, 'Email', 'paul@y.fr'))
@@ -46,26 +50,41 @@ def test_erasure_removes_the_person_their_visitor_id_and_quarantined_lines():
     assert con.execute("select raw_line from quarantine.web_events").fetchall() == [('{"email": "paul@y.fr"}',)]
 
 
+def _uncompressed_copy(source: Path, target: Path) -> None:
+    """The warehouse copied with its strings stored as they are: DuckDB compresses strings (FSST), which would hide an
+    address from a search of the file's bytes whether it was erased or not."""
+    with duckdb.connect(config={"force_compression": "uncompressed"}) as con:
+        con.execute(f"attach '{source}' as source (read_only)")
+        con.execute(f"attach '{target}' as target")
+        con.execute("copy from database source to target")
+
+
 @pytest.fixture(scope="module")
 def erased_run(warehouse, tmp_path_factory):
-    """The day after the shared run: one more person asks to be forgotten; everything is materialised again."""
+    """The day after the shared run: one more person asks to be forgotten; everything is materialised again, with the
+    warehouse's strings uncompressed and a Dagster instance kept on disk, so that both can be searched byte by
+    byte."""
     import dagster as dg
 
     with duckdb.connect(str(warehouse["path"]), read_only=True) as con:
         # someone with behaviour, a status and a published row
         email, lead_id = con.execute("""
             select q.email, q.lead_id from marts.qualified_leads q
-            where q.engagement_score > 20 and q.email not in (select email from raw.crm_erasure_requests)
+            where q.engagement_score > 20
+              and sha256(q.email) not in (select email_sha256 from raw.crm_erasure_requests)
             order by q.lead_id limit 1""").fetchone()
     work = tmp_path_factory.mktemp("erasure")
     zone, db, published = work / "landing", work / "warehouse.duckdb", work / "published"
+    dagster_home = work / "dagster_home"
+    dagster_home.mkdir()
     shutil.copytree(warehouse["zone"], zone)
-    shutil.copy(warehouse["path"], db)
+    _uncompressed_copy(warehouse["path"], db)
+    before = db.read_bytes()
     shutil.copytree(warehouse["published"], published)
     with (zone / "crm" / "erasure_requests.csv").open("a") as requests:
         requests.write(f"{email.upper()},{AS_OF}\n")
     env = {"LEADS_LANDING_DIR": str(zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": AS_OF.isoformat(),
-           "LEADS_PUBLISH_DIR": str(published)}
+           "LEADS_PUBLISH_DIR": str(published), "LEADS_DUCKDB_COMPRESSION": "uncompressed"}
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
@@ -73,9 +92,16 @@ def erased_run(warehouse, tmp_path_factory):
         from orchestration.definitions import ALL_ASSETS, ALL_CHECKS
         from orchestration.resources import build_resources
 
-        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=build_resources(load_settings()))
+        with dg.DagsterInstance.local_temp(str(dagster_home)) as instance:
+            result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=build_resources(load_settings()),
+                                    instance=instance)
     return {"email": email, "lead_id": lead_id, "db": db, "published": published, "zone": zone,
-            "before": warehouse["path"], "result": result}
+            "before": warehouse["path"], "bytes_before": before, "dagster_home": dagster_home, "result": result}
+
+
+def _files_containing(folder: Path, needle: bytes) -> list[str]:
+    return sorted(str(f.relative_to(folder)) for f in folder.rglob("*")
+                  if f.is_file() and needle in f.read_bytes().lower())
 
 
 def test_the_person_was_everywhere_before_the_request(erased_run):
@@ -89,8 +115,8 @@ def test_an_erased_person_is_gone_from_every_table_on_the_next_run(erased_run):
     email, lead_id = erased_run["email"], erased_run["lead_id"]
     with duckdb.connect(str(erased_run["db"]), read_only=True) as con:
         found = _tables_mentioning(con, email, "warehouse")
-        # the request list itself is kept: it is what keeps the person out of the next exports
-        assert set(found) == {"raw.crm_erasure_requests.email", "staging.stg_crm__erasure_requests.email"}
+        # the request list keeps the address's hash only
+        assert found == []
         assert _tables_mentioning(con, lead_id.lower(), "warehouse") == []
         assert con.execute("select count(*) from intermediate.int_leads__status_changes where lead_id = ?",
                            [lead_id]).fetchone()[0] == 0
@@ -110,5 +136,43 @@ def test_a_re_sent_feed_file_does_not_bring_the_person_back(erased_run):
 
     with duckdb.connect(str(erased_run["db"])) as con:
         land_feed(con, erased_run["zone"], "web_events", force=True, log=lambda _: None)
-        assert set(_tables_mentioning(con, erased_run["email"], "warehouse")) == {
-            "raw.crm_erasure_requests.email", "staging.stg_crm__erasure_requests.email"}
+        assert _tables_mentioning(con, erased_run["email"], "warehouse") == []
+
+
+def test_an_erased_address_is_gone_from_the_warehouse_file_bytes(erased_run):
+    needle = erased_run["email"].lower().encode()
+    assert needle in erased_run["bytes_before"].lower(), "the search must see the address before the request"
+    assert erased_run["result"].success
+    assert needle not in erased_run["db"].read_bytes().lower(), "the deleted rows' bytes are still in the file"
+    leftovers = [f for f in erased_run["db"].parent.iterdir() if f.name.startswith(erased_run["db"].name + ".")]
+    assert leftovers == [], "no WAL or half-written copy is left beside the warehouse"
+    with duckdb.connect(str(erased_run["db"]), read_only=True) as con:
+        assert con.execute("select count(*) from raw.crm_erasure_requests "
+                           "where erased_from_disk_at is null").fetchone()[0] == 0
+
+
+def test_the_dagster_storage_never_holds_an_address(erased_run):
+    """Run metadata and logs name no person, erased or not: nothing there has to be erased later."""
+    home = erased_run["dagster_home"]
+    # the search sees what the runs wrote: asset keys and log lines are there
+    assert _files_containing(home, b"qualified_leads")
+    with duckdb.connect(str(erased_run["before"]), read_only=True) as con:
+        people = {e for (e,) in con.execute("select lower(email) from marts.qualified_leads "
+                                            "where email is not null").fetchall()}
+    written = {match.decode(errors="replace") for f in home.rglob("*") if f.is_file()
+               for match in re.findall(rb"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", f.read_bytes().lower())}
+    assert erased_run["email"] in people
+    assert sorted(people & written) == []
+
+
+def test_a_warehouse_that_kept_addresses_in_clear_keeps_only_their_hashes():
+    from ingestion.erasure import create_erasure_requests_table
+
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("""create table raw.crm_erasure_requests as select * from (values
+        ('anne@x.fr', date '2026-11-20', 'erasure_requests.csv'), ('', null, 'erasure_requests.csv'))
+        t(email, requested_at, source_file)""")
+    create_erasure_requests_table(con)
+    assert con.execute("select * from raw.crm_erasure_requests").fetchall() == [
+        (hashlib.sha256(b"anne@x.fr").hexdigest(), dt.date(2026, 11, 20), "erasure_requests.csv", None)]

@@ -93,7 +93,8 @@ def test_an_incremental_day_gives_the_tables_a_full_rebuild_gives(warehouse, war
     zone = tmp_path / "zone"
     with duckdb.connect(str(warehouse_copy)) as con:
         expected = _next_day_files(con, zone, warehouse["zone"])
-        con.execute(f"insert into raw.crm_erasure_requests values (?, date '{DAY}', 'erasure_requests.csv')",
+        con.execute(f"insert into raw.crm_erasure_requests (email_sha256, requested_at, source_file) "
+                    f"values (sha256(lower(?)), date '{DAY}', 'erasure_requests.csv')",
                     [expected["erased"]])
         apply_erasure_requests(con)
         for feed in ("web_events", "email_events"):
@@ -234,7 +235,8 @@ def test_crm_people_are_pivoted_again_only_when_their_inputs_change(warehouse_co
     with duckdb.connect(str(warehouse_copy)) as con:
         assert con.execute(f"select job_title from {people} where person_key = ?", [first]).fetchone()[0] == \
             "left as it was"
-        con.execute(f"insert into raw.crm_erasure_requests values (?, date '{DAY}', 'erasure_requests.csv')",
+        con.execute(f"insert into raw.crm_erasure_requests (email_sha256, requested_at, source_file) "
+                    f"values (sha256(lower(?)), date '{DAY}', 'erasure_requests.csv')",
                     [email])
 
     run_dbt(["run", "--select", "int_crm__people"], warehouse_copy, tmp_path / "target", as_of=DAY)

@@ -4,6 +4,7 @@ request removes; a request file as people write it (Windows-1252, French headers
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 
 import duckdb
@@ -73,8 +74,9 @@ def test_erasure_requests_in_windows_1252_with_french_headers_are_applied(tmp_pa
     with duckdb.connect() as con:
         result = _land(con, crm, tmp_path)
         assert result.erasure_requests == 1
-        assert con.execute("select email, requested_at::varchar from raw.crm_erasure_requests").fetchall() == [
-            ("hélène.dubois@societegenerale.com", "2026-02-24")]
+        # kept as the hash of the address as read (accents kept, lower-cased), never as the address
+        assert con.execute("select email_sha256, requested_at::varchar from raw.crm_erasure_requests").fetchall() == [
+            (hashlib.sha256("hélène.dubois@societegenerale.com".encode()).hexdigest(), "2026-02-24")]
     # the address as typed matches the CRM's once both are lower-cased (accents kept)
     (crm / "erasure_requests.csv").write_bytes("Adresse e-mail;Date de la demande\r\n"
                                                "helene.dubois@societegenerale.com;24/02/2026\r\n".encode("cp1252"))
@@ -104,7 +106,8 @@ def test_a_lead_missing_from_a_snapshot_keeps_its_history_which_only_erasure_rem
     run_dbt(["run", "--select", "int_leads__status_changes"], warehouse_copy, tmp_path / "t1", as_of=str(NEXT_DAY))
     with duckdb.connect(str(warehouse_copy)) as con:
         assert con.execute(f"select count(*) from {log} where lead_id = ?", [lead]).fetchone()[0] == kept > 0
-        con.execute("insert into raw.crm_erasure_requests values (?, ?, 'erasure_requests.csv')", [email, NEXT_DAY])
+        con.execute("insert into raw.crm_erasure_requests (email_sha256, requested_at, source_file) "
+                    "values (sha256(lower(?)), ?, 'erasure_requests.csv')", [email, NEXT_DAY])
     run_dbt(["run", "--select", "stg_crm__erasure_requests", "int_leads__status_changes"], warehouse_copy,
             tmp_path / "t2", as_of=str(NEXT_DAY))
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
@@ -223,3 +226,55 @@ def test_what_a_killed_run_left_in_the_temporary_folder_is_removed_by_the_next_w
     open_warehouse(str(tmp_path / "w.duckdb"), {"temp_directory": str(temp)}, read_only=True,
                    log=lines.append).close()
     assert (temp / "in-use.csv").exists()
+
+
+def test_dbt_stops_when_the_process_that_started_it_is_killed(tmp_path):
+    """A Dagster process (a run worker, a terminal's `dagster asset materialize`) killed with kill -9 while its dbt
+    command computes a model: dbt stops with it instead of holding the warehouse. At national scale a model computes
+    silently for minutes, so dbt cannot count on a broken pipe to notice: here it runs a query that takes minutes and
+    prints nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from conftest import REPO
+    from ingestion.warehouse import open_warehouse
+    from orchestration.resources import DBT_BOUND_TO_ITS_RUN
+
+    starter = ("import subprocess, sys, time\n"
+               "subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)\n"
+               "time.sleep(600)\n")
+    db = tmp_path / "warehouse.duckdb"
+    env = {**os.environ, "LEADS_DUCKDB_PATH": str(db),
+           "LEADS_DBT_EXECUTABLE": str(Path(sys.executable).parent / "dbt")}
+    parent = subprocess.Popen([sys.executable, "-c", starter, str(DBT_BOUND_TO_ITS_RUN), "show", "--inline",
+                               "select count(*) as n from range(1000000000000)", "--target-path",
+                               str(tmp_path / "target")], cwd=REPO / "dbt_project", env=env)
+
+    def children() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent.pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+        return found
+
+    deadline = time.monotonic() + 60
+    while not children():
+        assert time.monotonic() < deadline, "dbt never started"
+        time.sleep(0.1)
+    dbt = children()[0]
+    time.sleep(15)  # parsed, and inside the query
+    assert Path(f"/proc/{dbt}").exists(), "dbt ended on its own"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{dbt}").exists() and "Z" not in Path(f"/proc/{dbt}/stat").read_text().rsplit(")", 1)[1][:3]:
+        assert time.monotonic() < deadline, "dbt outlived the process that started it"
+        time.sleep(0.2)
+    open_warehouse(str(db), {}, wait_s=30).close()  # the next writer gets in

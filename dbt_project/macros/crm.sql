@@ -66,6 +66,19 @@ group by lead_id
     where l.email is null and p.person_key = l.lead_id;
     delete from {{ this }}
     where changed_on = {{ as_of_date() }}
-       or email in (select email from {{ ref('stg_crm__erasure_requests') }})
+       or {{ email_sha256('email') }} in (select email_sha256 from {{ ref('stg_crm__erasure_requests') }})
     {%- endif -%}
+{%- endmacro %}
+
+{#- The SHA-256 (hex) of an e-mail address as the erasure requests store it: lower-cased, trimmed. -#}
+{% macro email_sha256(column) -%}
+    {{ return(adapter.dispatch('email_sha256')(column)) }}
+{%- endmacro %}
+
+{% macro default__email_sha256(column) -%}
+    sha2(lower(trim({{ column }})), 256)
+{%- endmacro %}
+
+{% macro duckdb__email_sha256(column) -%}
+    sha256(lower(trim({{ column }})))
 {%- endmacro %}

@@ -85,12 +85,12 @@ order by n.occurred_at
 {#- The rows (alias l) of people erased on request: for web events, every event of a visitor seen once with an erased
     address, anonymous ones included. -#}
 {% macro erased_event_rows(kind) -%}
-{%- set erased = "(select email from " ~ ref('stg_crm__erasure_requests') ~ ")" -%}
+{%- set erased = "(select email_sha256 from " ~ ref('stg_crm__erasure_requests') ~ ")" -%}
 {%- if kind == 'web' -%}
-(lower(l.email) in {{ erased }}
- or l.visitor_id in (select visitor_id from {{ this }} where lower(email) in {{ erased }}))
+({{ email_sha256('l.email') }} in {{ erased }}
+ or l.visitor_id in (select visitor_id from {{ this }} where {{ email_sha256('email') }} in {{ erased }}))
 {%- else -%}
-l.email in {{ erased }}
+{{ email_sha256('l.email') }} in {{ erased }}
 {%- endif -%}
 {%- endmacro %}
 

@@ -9,13 +9,14 @@ import dagster as dg
 from ingestion.publish import BI_VIEWS, PUBLISHED_MARTS, publish_marts
 from ingestion.qualification_report import write_report
 from ingestion.settings import load_settings
+from orchestration.assets.erasure import warehouse_file_rewritten
 
 
 @dg.asset(
     key=["published", "leads"],
     group_name="publication",
     kinds={"duckdb", "parquet"},
-    deps=[dg.AssetKey(["marts", mart]) for mart in PUBLISHED_MARTS],
+    deps=[*(dg.AssetKey(["marts", mart]) for mart in PUBLISHED_MARTS), warehouse_file_rewritten],
     description="leads.duckdb (the published marts and the BI views " + ", ".join(BI_VIEWS) + ") and parquet/<mart>.parquet "
                 "in LEADS_PUBLISH_DIR, each written aside and renamed into place: readers never see a half-written "
                 "file and never block the pipeline.",

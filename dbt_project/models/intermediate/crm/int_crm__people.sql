@@ -43,7 +43,7 @@ people_with_companies as (
 ),
 
 erased as (
-    select email from {{ ref('stg_crm__erasure_requests') }}
+    select email_sha256 from {{ ref('stg_crm__erasure_requests') }}
 )
 
 select
@@ -76,5 +76,5 @@ select
 from people_with_companies as p
 left join crm_companies as c on c.company_key = p.company_key and p.person_type = 'contact'
 left join {{ ref('int_crm__company_matches') }} as m on m.company_key = p.company_key
-where p.email is null or p.email not in (select email from erased)
+where p.email is null or {{ email_sha256('p.email') }} not in (select email_sha256 from erased)
 {%- endif %}
