@@ -16,13 +16,18 @@ The sensor and the daily schedule run as soon as `dagster-daemon` does; the mont
 needs access to data.gouv.fr. Each can be switched on or off in the UI.
 """
 
+import functools
 import json
+import operator
 import os
 
 import dagster as dg
+from dagster_dbt import build_dbt_asset_selection
 
 from ingestion.landing_zone import scan_landing_zone
 from ingestion.settings import load_settings
+from orchestration.assets.dbt import dbt_asset_defs
+from orchestration.assets.matching import crm_company_candidates
 from orchestration.jobs import download_sirene_stock_job
 from orchestration.run_watchdog import dead_run_watchdog
 
@@ -47,23 +52,25 @@ LANDING_ASSETS = {
     "bodacc": [["raw", "bodacc"]],
 }
 
-# Matching CRM companies to the registry (the candidate table of 34 M names and Splink) depends on the CRM exports and
-# the registry: the sensor reruns it when either lands; the daily API Sirene updates do not change who a company is.
-MATCHING = dg.AssetSelection.assets(
-    ["intermediate", "int_crm__companies_to_match"], ["intermediate", "int_registry__match_candidates"],
-    ["matching", "crm_company_candidates"])
-BACKTEST = dg.AssetSelection.groups("backtest")
-# Models that read only the CRM exports, the monthly stock or INPI (and seeds): the daily API Sirene updates and events
-# do not change them (who a CRM company is, its latest accounts). The sensor's run of what landed rebuilds them; the
-# daily refresh reads them as they are. CRM people stay in the daily run: an erasure request must take effect on the
-# next run whatever started it.
-REBUILT_WHEN_LANDED = dg.AssetSelection.assets(*[["intermediate", name] for name in (
-    "int_crm__companies", "int_crm__company_matches_exact", "int_crm__company_matches", "int_crm__company_domains",
-    "int_companies__latest_revenue")], ["marts", "crm_match_review"])
+# The parts of the dbt project with their own schedule, as dbt declares them (dbt_project/selectors.yml): matching's
+# inputs and the models that read only the CRM exports, the stock or INPI rerun when those files land (the sensor);
+# the backtest weekly. The daily API Sirene updates do not change who a company is, nor its latest accounts. CRM people
+# stay in the daily run: an erasure request must take effect on the next run whatever started it.
+def dbt_selection(**selection: str) -> dg.AssetSelection:
+    """The assets of both dbt steps that a dbt selection (dbt_select=, dbt_selector=) picks."""
+    return functools.reduce(operator.or_, (build_dbt_asset_selection([assets], **selection)
+                                           for assets in dbt_asset_defs))
+
+
+MATCHING = dbt_selection(dbt_selector="matching_inputs") | dg.AssetSelection.assets(crm_company_candidates)
+REBUILT_WHEN_LANDED = dbt_selection(dbt_selector="rebuilt_when_landed")
+# the weekly backtest: its models and the per-date scoring models it replays at its dates
+BACKTEST = dbt_selection(dbt_selector="backtest")
+BACKTEST_ONLY = dbt_selection(dbt_select="tag:backtest")
 
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
-    selection=dg.AssetSelection.all() - MATCHING - REBUILT_WHEN_LANDED - BACKTEST,
+    selection=dg.AssetSelection.all() - MATCHING - REBUILT_WHEN_LANDED - BACKTEST_ONLY,
     description="Land what changed, take the new events in, rebuild the scores for today's as-of date, publish for "
                 "BI. Matching and the CRM models run when the CRM or the stock lands; the backtest weekly.",
 )

@@ -25,7 +25,8 @@ def _manifest_is_stale() -> bool:
         return True
     parsed_at = dbt_project.manifest_path.stat().st_mtime
     sources = [DBT_PROJECT_DIR / name for name in ("models", "macros", "seeds", "tests", "snapshots")]
-    files = [DBT_PROJECT_DIR / "dbt_project.yml", *(f for folder in sources if folder.exists()
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "selectors.yml",
+             *(f for folder in sources if folder.exists()
                                                    for f in folder.rglob("*") if f.is_file())]
     return any(f.stat().st_mtime > parsed_at for f in files)
 

@@ -310,3 +310,43 @@ def test_units_gone_from_a_new_stock_leave_the_companies_the_fit_the_prospects_a
                       "intermediate.int_companies__prospects", "marts.target_accounts"):
             assert con.execute(f"select count(*) from {table} where list_contains(?, siren)", [gone]
                                ).fetchone()[0] == 0, table
+
+
+def test_editing_a_seed_a_model_reads_through_other_models_rebuilds_it(warehouse_copy, tmp_path):
+    """The tables rebuilt whole when their rules change (the fit, the prospects, the CRM's companies, the CRM people)
+    take the seeds and vars they depend on from the dbt graph, not from a list: a CRM picklist edit reaches the CRM
+    people through their staging models, a geography rule reaches the fit and the tables made from it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import AS_OF, REPO
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    tables = {"intermediate.int_crm__people": "inputs_fingerprint", "intermediate.int_companies__fit": "rules_fingerprint",
+              "intermediate.int_companies__in_crm": "inputs_fingerprint",
+              "intermediate.int_companies__prospects": "inputs_fingerprint"}
+
+    def fingerprints() -> dict:
+        with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+            return {t: con.execute(f"select list(distinct {c}) from {t}").fetchone()[0] for t, c in tables.items()}
+
+    def build() -> None:
+        env = {**os.environ, "LEADS_DUCKDB_PATH": str(warehouse_copy), "LEADS_AS_OF": AS_OF.isoformat()}
+        subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--select", "crm_picklist_values",
+                        "icp_geography", *(t.split(".")[1] for t in tables), "--exclude", "test_type:data",
+                        "--project-dir", str(project), "--profiles-dir", str(project),
+                        "--target-path", str(tmp_path / "target"), "--quiet"], env=env, check=True)
+
+    before = fingerprints()
+    build()
+    assert fingerprints() == before, "unchanged rules leave the tables as they are"
+    with (project / "seeds" / "crm" / "crm_picklist_values.csv").open("a", encoding="utf-8") as seed:
+        seed.write("hubspot,lifecycle_stage,Prospect chaud,lead\n")
+    with (project / "seeds" / "scoring" / "icp_geography.csv").open("a", encoding="utf-8") as seed:
+        seed.write("departement,2A,0,is based in Corse-du-Sud\n")
+    build()
+    after = fingerprints()
+    assert [t for t in tables if after[t] == before[t]] == [], "a table kept the fingerprint of the old rules"

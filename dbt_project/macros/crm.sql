@@ -33,7 +33,8 @@ group by lead_id
 {%- endmacro %}
 
 {#- What int_crm__people is built from, as a SQL string literal: the latest CRM export landed and the records left
-    (an erasure deletes some), the erasure requests, when the company matches were computed, the field mapping. -#}
+    (an erasure deletes some), the erasure requests, when the company matches were computed, and the rules (the seeds
+    and vars it and its upstream models read: rules_fingerprint). -#}
 {% macro crm_people_inputs() -%}
     {%- set value = none -%}
     {%- if execute and model.resource_type != 'unit_test' -%}
@@ -44,8 +45,7 @@ group by lead_id
             ~ ", cast((select count(*) from " ~ source('crm', 'crm_records') ~ ") as " ~ dbt.type_string() ~ ")"
             ~ ", cast((select count(*) from " ~ ref('stg_crm__erasure_requests') ~ ") as " ~ dbt.type_string() ~ ")"
             ~ ", cast((select max(computed_at) from " ~ ref('int_crm__company_matches') ~ ") as " ~ dbt.type_string() ~ ")"
-            ~ ", (select string_agg(cast(m as " ~ dbt.type_string() ~ "), ',' order by cast(m as " ~ dbt.type_string()
-            ~ ")) from " ~ ref('crm_field_mapping') ~ " as m)))").columns[0].values()[0] -%}
+            ~ ", " ~ rules_fingerprint() ~ "))").columns[0].values()[0] -%}
     {%- endif -%}
     {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
 {%- endmacro %}

@@ -26,20 +26,6 @@
     {{ return(changed) }}
 {%- endmacro %}
 
-{#- A fingerprint of the scoring rules the fit reads (seeds/scoring/icp_*): an analyst's edit changes it. -#}
-{% macro fit_rules_fingerprint() -%}
-    {%- set value = none -%}
-    {%- if execute and model.resource_type != 'unit_test' -%}
-        {%- set parts = [] -%}
-        {%- for seed in ['icp_naf', 'icp_headcount_bands', 'icp_revenue_ranges', 'icp_geography'] -%}
-            {%- do parts.append("select '" ~ seed ~ "' || cast(t as " ~ dbt.type_string() ~ ") as rule from " ~ ref(seed) ~ " as t") -%}
-        {%- endfor -%}
-        {%- set value = run_query("select md5(string_agg(rule, '|' order by rule)) from (" ~ parts | join(' union all ')
-                                  ~ ") as rules").columns[0].values()[0] -%}
-    {%- endif -%}
-    {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
-{%- endmacro %}
-
 {#- When the registry files int_companies was built from were landed, as a scalar subquery: every row carries the same
     time once the post-hook below has run, so one row tells. -#}
 {% macro registry_in_use() -%}
@@ -64,21 +50,13 @@
                         ~ this).columns[0].values()[0]) }}
 {%- endmacro %}
 
-{#- The fingerprint of the rules the fit was scored with, as a scalar subquery: every row of the fit carries the same
-    one (other rules rescore it whole), so one row tells. -#}
-{% macro _fit_rules_in_use() -%}
-    (select max(rules_fingerprint) from (select rules_fingerprint from {{ ref('int_companies__fit') }} limit 1) as fit)
-{%- endmacro %}
-
-{#- What decides which companies are prospects: the fit rules the fit was scored with, the registry files and the
-    target settings. -#}
+{#- What decides which companies are prospects: the rules (the fit's seeds, the target settings: rules_fingerprint)
+    and the registry files. -#}
 {% macro prospects_inputs() -%}
     {%- set value = none -%}
     {%- if execute and model.resource_type != 'unit_test' -%}
-        {%- set value = run_query("select md5(concat_ws('|', " ~ _fit_rules_in_use() ~ ", "
-                                  ~ "cast(" ~ registry_in_use() ~ " as " ~ dbt.type_string() ~ "), '"
-                                  ~ var('target_min_fit_score') ~ "', '" ~ var('target_include_individual_entrepreneurs')
-                                  ~ "'))").columns[0].values()[0] -%}
+        {%- set value = run_query("select md5(concat_ws('|', " ~ rules_fingerprint() ~ ", "
+                                  ~ "cast(" ~ registry_in_use() ~ " as " ~ dbt.type_string() ~ ")))").columns[0].values()[0] -%}
     {%- endif -%}
     {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
 {%- endmacro %}
@@ -103,13 +81,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- What int_companies__in_crm is built from: the CRM people (their table's inputs), the fit rules and the registry
-    files. -#}
+{#- What int_companies__in_crm is built from: the CRM people (their table's inputs), the rules (rules_fingerprint) and
+    the registry files. -#}
 {% macro crm_companies_inputs() -%}
     {%- set value = none -%}
     {%- if execute and model.resource_type != 'unit_test' -%}
         {%- set value = run_query("select md5(concat_ws('|', (select max(inputs_fingerprint) from "
-                                  ~ ref('int_crm__people') ~ "), " ~ _fit_rules_in_use() ~ ", cast("
+                                  ~ ref('int_crm__people') ~ "), " ~ rules_fingerprint() ~ ", cast("
                                   ~ registry_in_use() ~ " as " ~ dbt.type_string() ~ ")))").columns[0].values()[0] -%}
     {%- endif -%}
     {{ "'" ~ value ~ "'" if value else "cast(null as " ~ dbt.type_string() ~ ")" }}
@@ -160,4 +138,34 @@
     and c.computed_at > {{ since }}
     and f.computed_at > {{ since }}
     {%- endif %}
+{%- endmacro %}
+
+{#- A fingerprint of the rules the current model is built with, derived from the dbt graph rather than listed: the
+    content (checksum) of every seed it reads, directly or through the models it reads, and the value of every var
+    named in its SQL and theirs. Editing such a seed or var changes it, and the model is rebuilt whole. (A var read
+    only inside a macro is not seen: name it in the model.) -#}
+{% macro rules_fingerprint() -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return("cast(null as " ~ dbt.type_string() ~ ")") }}
+    {%- endif -%}
+    {%- set seeds, code, visited = [], [model.raw_code], [] -%}
+    {%- set queue = model.depends_on.nodes | list -%}
+    {%- for node_id in queue -%}
+        {%- set node = graph.nodes.get(node_id) -%}
+        {%- if node_id not in visited and node -%}
+            {%- do visited.append(node_id) -%}
+            {%- if node.resource_type == 'seed' -%}
+                {%- do seeds.append(node_id ~ '=' ~ node.checksum.checksum) -%}
+            {%- elif node.resource_type == 'model' -%}
+                {%- do code.append(node.raw_code) -%}
+                {%- do queue.extend(node.depends_on.nodes) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set names = modules.re.findall("var\\(\\s*['\"](\\w+)['\"]", code | join('\n')) | unique | sort -%}
+    {%- set values = [] -%}
+    {%- for name in names -%}
+        {%- do values.append(name ~ '=' ~ tojson(var(name, none))) -%}
+    {%- endfor -%}
+    {{ return("'" ~ local_md5((seeds | sort | join('|')) ~ '#' ~ (values | join('|'))) ~ "'") }}
 {%- endmacro %}

@@ -4,6 +4,7 @@
 with reasons as (
     select lead_id, component, sum(points) as points
     from {{ ref('int_leads__score_reasons') }}
+    where as_of_date = {{ as_of_date() }}
     group by lead_id, component
 )
 

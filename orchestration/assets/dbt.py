@@ -5,6 +5,7 @@ not depend on its output first, then `source:matching+`. Dagster orders the thre
 The marts' materialisations carry status counts, score distribution and top leads as metadata.
 """
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from orchestration.resources import dbt_project
 from orchestration.run_watchdog import RUN_ID_ENV
 
 AFTER_MATCHING = "source:matching+"
+BACKTEST_GROUP = "backtest"
 REPORTED_MARTS = {"qualified_leads", "account_scores", "target_accounts", "lead_status_history"}
 
 
@@ -37,11 +39,19 @@ class LayerTranslator(DagsterDbtTranslator):
 TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
 
 
+def _dbt_build(context: dg.AssetExecutionContext) -> list[str]:
+    """`dbt build` with the dates the scoring models score (var scored_dates): today's and the backtest's weekly dates
+    when the run rebuilds the backtest, today's alone otherwise (the daily refresh), so that a day costs one date."""
+    groups = context.assets_def.group_names_by_key
+    with_backtest = any(groups.get(key) == BACKTEST_GROUP for key in context.selected_asset_keys)
+    os.environ[RUN_ID_ENV] = context.run.run_id  # the dbt process carries it: the watchdog stops it if this run dies
+    return ["build", "--vars", json.dumps({"scored_dates": "with_backtest" if with_backtest else "today_only"})]
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
             exclude=AFTER_MATCHING, name="dbt_models")
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    os.environ[RUN_ID_ENV] = context.run_id  # the dbt process carries it: the watchdog stops it if this run dies
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(_dbt_build(context), context=context).stream()
 
 
 def _reported_mart(context: dg.AssetExecutionContext, event: Any) -> str | None:
@@ -84,8 +94,7 @@ def dbt_models_after_matching(context: dg.AssetExecutionContext, dbt: DbtCliReso
     # wants them topological) and the marts reported once dbt has exited.
     held, failure = [], None
     try:
-        os.environ[RUN_ID_ENV] = context.run_id
-        for event in dbt.cli(["build"], context=context).stream():
+        for event in dbt.cli(_dbt_build(context), context=context).stream():
             if held or _reported_mart(context, event):
                 held.append(event)
             else:

@@ -7,6 +7,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.matching import score_crm_company_candidates
+from orchestration.assets.dbt import dbt_models
+
+# what the matching reads: the dbt models tagged matching_input (dbt_project/selectors.yml)
+MATCHING_INPUTS = [spec.key for spec in dbt_models.specs if "matching_input" in spec.tags]
 
 # Quality gates, overridable per deployment: the share of CRM companies matched to the registry, and the share of
 # identified web events (an e-mail, directly or through the visitor) that belong to a known CRM person.
@@ -18,8 +22,7 @@ MIN_IDENTIFIED_EVENTS_KNOWN = float(os.environ.get("LEADS_MIN_IDENTIFIED_EVENTS_
     key=["matching", "crm_company_candidates"],
     group_name="matching",
     kinds={"duckdb", "python"},
-    deps=[dg.AssetKey(["intermediate", "int_crm__companies_to_match"]),
-          dg.AssetKey(["intermediate", "int_registry__match_candidates"])],
+    deps=MATCHING_INPUTS,
     description="Splink scores every CRM company that no identifier or domain matched against the registry "
                 "establishments sharing its postal code and name prefix, or its département and name; keeps the "
                 "best three candidates.",

@@ -26,10 +26,11 @@ company_activities as (
     select distinct p.siren, a.activity_id, a.points
     from {{ ref('int_scoring__activities') }} as a
     join people as p on p.email = a.email
+    where a.as_of_date = {{ as_of_date() }}
     union
     select domain_siren, activity_id, points
     from {{ ref('int_scoring__activities') }}
-    where email is null and domain_siren is not null
+    where as_of_date = {{ as_of_date() }} and email is null and domain_siren is not null
 ),
 
 engagement as (
@@ -46,7 +47,7 @@ leads as (
         sum(case when status = 'mql' then 1 else 0 end) as mql_leads,
         sum(case when contactable then 1 else 0 end) as contactable_leads
     from {{ ref('int_leads__qualification') }}
-    where siren is not null
+    where as_of_date = {{ as_of_date() }} and siren is not null
     group by siren
 ),
 
@@ -60,7 +61,7 @@ best_lead as (
                 order by case status when 'sql' then 1 when 'mql' then 2 when 'lead' then 3 else 4 end,
                          lead_score desc, lead_id) as preference
         from {{ ref('int_leads__qualification') }}
-        where siren is not null
+        where as_of_date = {{ as_of_date() }} and siren is not null
     ) as ranked
     where preference = 1
 )
@@ -101,7 +102,7 @@ from touched as t
 join {{ ref('int_companies') }} as c on c.siren = t.siren
 join {{ ref('int_companies__fit') }} as f on f.siren = t.siren
 left join engagement as e on e.siren = t.siren
-left join {{ ref('int_companies__signals') }} as s on s.siren = t.siren
+left join {{ ref('int_companies__signals') }} as s on s.as_of_date = {{ as_of_date() }} and s.siren = t.siren
 left join leads as l on l.siren = t.siren
 left join best_lead as b on b.siren = t.siren
-left join {{ ref('int_companies__legal_disqualifications') }} as d on d.siren = t.siren
+left join {{ ref('int_companies__legal_disqualifications') }} as d on d.as_of_date = {{ as_of_date() }} and d.siren = t.siren

@@ -5,7 +5,7 @@ with changes as (
     select *,
            lag(status) over (partition by lead_id order by changed_on) as logged_previous_status
     from {{ ref('int_leads__status_changes') }}
-    where lead_id in (select lead_id from {{ ref('int_leads__qualification') }})
+    where lead_id in (select lead_id from {{ ref('int_leads__qualification') }} where as_of_date = {{ as_of_date() }})
 ),
 
 real_changes as (

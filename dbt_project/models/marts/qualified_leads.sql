@@ -2,7 +2,7 @@
 -- BANT, the status with the reasons a salesperson reads, whether they may be contacted, and when they first became
 -- MQL and SQL. The table sales and BI tools read.
 with leads as (
-    select * from {{ ref('int_leads__qualification') }}
+    select * from {{ ref('int_leads__qualification') }} where as_of_date = {{ as_of_date() }}
 ),
 
 -- the reasons of each component in one pass over the score reasons, highest points first
@@ -15,6 +15,7 @@ reasons as (
             as {{ component }}_rules{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ ref('int_leads__score_reasons') }}
+    where as_of_date = {{ as_of_date() }}
     group by lead_id
 ),
 

@@ -6,7 +6,8 @@ with candidates as (
     select p.*
     from {{ ref('int_companies__prospects') }} as p
     where p.siren not in (select siren from {{ ref('int_crm__company_matches') }} where siren is not null)
-      and p.siren not in (select siren from {{ ref('int_companies__legal_disqualifications') }})
+      and p.siren not in (select siren from {{ ref('int_companies__legal_disqualifications') }}
+                          where as_of_date = {{ as_of_date() }})
 ),
 
 scored as (
@@ -17,7 +18,7 @@ scored as (
         {{ weighted_score('target_score_weights', {'fit': 'c.fit_score', 'intent': 's.intent_score'}) }}
             as target_score
     from candidates as c
-    left join {{ ref('int_companies__signals') }} as s on s.siren = c.siren
+    left join {{ ref('int_companies__signals') }} as s on s.as_of_date = {{ as_of_date() }} and s.siren = c.siren
 )
 
 select

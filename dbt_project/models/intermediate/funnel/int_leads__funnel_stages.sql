@@ -2,7 +2,7 @@
 -- in lead_status_history), opportunity (first deal on the person or their CRM company) and won (first won deal's
 -- close date); and the segments the funnel is cut by. A later stage implies the earlier ones were passed.
 with leads as (
-    select * from {{ ref('int_leads__qualification') }}
+    select * from {{ ref('int_leads__qualification') }} where as_of_date = {{ as_of_date() }}
 ),
 
 milestones as (

@@ -10,7 +10,7 @@
 {#- (append_new_columns: a table built before a column existed gets it, then is rebuilt whole.)
     Daily runs score only the companies int_companies recomputed since (the ones API Sirene updated); other rules
     (an edited seed) or a rebuilt registry score them all. -#}
-{%- set rules = fit_rules_fingerprint() -%}
+{%- set rules = rules_fingerprint() -%}
 {%- set only_recomputed = is_incremental() and not fit_rules_changed(rules) -%}
 -- Firmographic fit of every registry company against the ideal customer profile (seeds/scoring/icp_*): points for
 -- sector, size, revenue and geography, each with the words of the rule that gave them, and the fit score (0–100).

@@ -26,6 +26,7 @@ select
     c.region,
     c.region_name,
     c.is_active,
+    c.ceased_on,
     c.is_diffusible,
     {{- fit_rule_columns('f') }}
     c.computed_at,

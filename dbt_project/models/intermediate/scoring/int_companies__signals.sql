@@ -1,3 +1,15 @@
--- Intent of each company with scored signals at the as-of date: rules in macros/scoring_rules.sql
--- (company_intent), shared with the backtest.
-{{ company_intent(ref('int_signals__scored')) }}
+-- Intent of each company with scored signals, per as-of date: the sum of its signals' decayed points, the company's
+-- intent score (that sum capped at 100; a lead's intent score also counts the person's own signals, in
+-- int_leads__qualification), whether a signal fulfils BANT Budget or Timing, and the signals in words, newest first.
+select
+    as_of_date,
+    siren,
+    sum(points) as signal_points,
+    cast(least(100, round(sum(points), 0)) as integer) as intent_score,
+    max(case when fulfils_budget then 1 else 0 end) = 1 as has_budget_signal,
+    max(case when fulfils_timing then 1 else 0 end) = 1 as has_timing_signal,
+    {{ dbt.listagg("reason || coalesce(' (' || detail || ')', '') || ' on ' || cast(occurred_on as "
+                   ~ dbt.type_string() ~ ")", "'; '", "order by occurred_on desc, signal_key") }} as recent_signals
+from {{ ref('int_signals__scored') }}
+where subject_type = 'company'
+group by as_of_date, siren

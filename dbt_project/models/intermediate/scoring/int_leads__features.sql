@@ -1,30 +1,46 @@
--- Everything the qualification rules look at, one row per CRM person (lead_id = crm_source:record id): the person
--- and what the CRM says of them, the matched company's firmographics and fit, the person's engagement, the company's
--- and the person's signals, legal events, e-mail suppressions and open deals. Joins only; the rules are in
--- int_leads__qualification.
-with people as (
-    select * from {{ ref('int_crm__people') }}
+-- Everything the qualification rules look at, one row per CRM person and as-of date (lead_id = crm_source:record id),
+-- as it was known on that date: the person, the matched company's firmographics and fit (the registry keeps no
+-- history of them, except the day a unit ceased), the person's engagement, the company's and the person's signal
+-- points, BODACC events published by then, e-mail suppressions received by then, and the CRM's own verdicts. Joins
+-- only; the rules are in the models joined and in int_leads__qualification.
+--
+-- Who is scored at a date: on today's date, every person of the CRM export; on an earlier date (the backtest's), the
+-- people the CRM had created by then. The CRM's verdicts (lifecycle stage, lead status, conversion, open deals) are
+-- those of its latest export, which only today's date knows: earlier dates see none.
+with as_of_dates as (
+    select as_of_date, is_today from {{ ref('int_scoring__as_of_dates') }}
 ),
 
-person_signals as (
-    {{ person_intent(ref('int_signals__scored')) }}
-),
-
--- contact and company record ids are separate spaces in a CRM: open deals are looked up by each on its own
-people_with_open_deals as (
-    select distinct person_key from {{ ref('int_crm__deals') }} where not is_closed and person_key is not null
-),
-
-companies_with_open_deals as (
-    select distinct company_key from {{ ref('int_crm__deals') }} where not is_closed and company_key is not null
-),
-
--- the leads' companies with their fit: int_companies__in_crm keeps them apart from the 29 M-row registry
-lead_companies as (
-    select * from {{ ref('int_companies__in_crm') }}
+people as (
+    select
+        d.as_of_date,
+        d.is_today,
+        p.person_key,
+        p.crm_source,
+        p.person_type,
+        p.crm_person_id,
+        p.company_key,
+        p.email,
+        p.first_name,
+        p.last_name,
+        p.job_title,
+        p.lifecycle_stage,
+        p.lead_status,
+        p.email_opt_out,
+        p.email_bounced,
+        p.do_not_call,
+        p.company_name_in_crm,
+        p.created_date,
+        p.siren,
+        p.siret,
+        p.match_method,
+        p.match_confidence
+    from {{ ref('int_crm__people') }} as p
+    join as_of_dates as d on d.is_today or p.created_date <= d.as_of_date
 )
 
 select
+    p.as_of_date,
     p.person_key as lead_id,
     p.crm_source,
     p.person_type,
@@ -39,9 +55,6 @@ select
     p.email_opt_out,
     p.email_bounced,
     p.do_not_call,
-    -- converted in the CRM: its own flag (IsConverted), or a lead status of var crm_converted_lead_statuses
-    coalesce(p.is_converted or p.lead_status_code in ({{ sql_values(var('crm_converted_lead_statuses')) }}), false)
-        as is_converted,
     p.company_name_in_crm,
     p.created_date,
     p.siren,
@@ -61,6 +74,8 @@ select
     c.region_name,
     c.is_active as company_is_active,
     c.is_diffusible as company_is_diffusible,
+    -- ceased on or before the date (a unit ceased at an unknown date counts as ceased)
+    coalesce(c.ceased_on <= p.as_of_date, not c.is_active, false) as company_is_ceased,
     coalesce(c.fit_score, 0) as fit_score,
     -- the fit rules that gave the points, for the score reasons
     c.sector_points,
@@ -76,33 +91,27 @@ select
     coalesce(e.requested_demo, false) as requested_demo,
     coalesce(e.has_pricing_burst, false) as has_pricing_burst,
     coalesce(e.engaged_with_buying_content, false) as engaged_with_buying_content,
-    cast(least(100, round(coalesce(cs.signal_points, 0) + coalesce(ps.signal_points, 0), 0)) as integer)
-        as intent_score,
+    coalesce(cs.signal_points, 0) as company_signal_points,
+    coalesce(ps.signal_points, 0) as person_signal_points,
     coalesce(cs.has_budget_signal, false) as has_budget_signal,
     coalesce(cs.has_timing_signal, false) as has_timing_signal,
     coalesce(t.is_decision_role, false) as title_is_decision_role,
     coalesce(ps.took_decision_role, false) as took_decision_role,
-    d.disqualifying_event,
-    d.disqualifying_event_on,
-    s.suppression_event,
-    s.suppressed_at,
-    coalesce(not c.is_active, false) as company_is_ceased,
-    {% set words = var('crm_unqualified_status_words') -%}
-    coalesce(p.lead_status_code in ({{ sql_values(var('crm_disqualified_lead_statuses')) }}) or
-        {%- for word in words %}
-        {{ normalize_words('p.lead_status') }} like '%{{ word }}%'{{ ' or' if not loop.last }}
-        {%- endfor %}
-    , false) as crm_marked_unqualified,
-    coalesce(p.lifecycle_stage in ({% for s in var('crm_sql_lifecycle_stages') %}'{{ s }}'{{ ', ' if not loop.last }}{% endfor %}), false)
-        as crm_stage_is_sql,
-    (od_person.person_key is not null or od_company.company_key is not null) as has_open_deal
+    l.disqualifying_event,
+    l.disqualifying_event_on,
+    case when s.suppressed_at < {{ dbt.dateadd('day', 1, 'p.as_of_date') }} then s.suppression_event end
+        as suppression_event,
+    case when s.suppressed_at < {{ dbt.dateadd('day', 1, 'p.as_of_date') }} then s.suppressed_at end as suppressed_at,
+    p.is_today and coalesce(v.is_converted, false) as is_converted,
+    p.is_today and coalesce(v.crm_marked_unqualified, false) as crm_marked_unqualified,
+    p.is_today and coalesce(v.crm_stage_is_sql, false) as crm_stage_is_sql,
+    p.is_today and coalesce(v.has_open_deal, false) as has_open_deal
 from people as p
-left join lead_companies as c on c.siren = p.siren
-left join {{ ref('int_people__engagement') }} as e on e.email = p.email
-left join {{ ref('int_companies__signals') }} as cs on cs.siren = p.siren
-left join person_signals as ps on ps.email = p.email
+left join {{ ref('int_companies__in_crm') }} as c on c.siren = p.siren
+left join {{ ref('int_people__engagement') }} as e on e.as_of_date = p.as_of_date and e.email = p.email
+left join {{ ref('int_companies__signals') }} as cs on cs.as_of_date = p.as_of_date and cs.siren = p.siren
+left join {{ ref('int_people__signals') }} as ps on ps.as_of_date = p.as_of_date and ps.email = p.email
 left join {{ ref('int_scoring__job_titles') }} as t on t.job_title = p.job_title
-left join {{ ref('int_companies__legal_disqualifications') }} as d on d.siren = p.siren
+left join {{ ref('int_companies__legal_disqualifications') }} as l on l.as_of_date = p.as_of_date and l.siren = p.siren
 left join {{ ref('int_people__email_suppressions') }} as s on s.email = p.email
-left join people_with_open_deals as od_person on od_person.person_key = p.person_key
-left join companies_with_open_deals as od_company on od_company.company_key = p.company_key
+left join {{ ref('int_crm__lead_verdicts') }} as v on v.person_key = p.person_key

@@ -1,66 +1,71 @@
--- Every rule that gave a lead points, one row each, in a salesperson's words: fit rules of the matched company,
+-- Every rule that gave a lead points at each as-of date, one row each, in a salesperson's words: fit rules of the
+-- matched company,
 -- engagement by kind of activity (with how often it happened), and each signal of the company and of the person.
 -- The words come from the `reason` column of the seed row that gave the points.
 with leads as (
-    select lead_id, email, siren from {{ ref('int_leads__features') }}
+    select as_of_date, lead_id, email, siren from {{ ref('int_leads__features') }}
 ),
 
 -- the fit rules of each lead's company, carried by the features (the registry-wide fit table is not read again)
 lead_fit as (
-    select lead_id, sector_points, sector_reason, headcount_points, headcount_reason, revenue_points, revenue_reason,
+    select as_of_date, lead_id, sector_points, sector_reason, headcount_points, headcount_reason, revenue_points, revenue_reason,
            geography_points, geography_reason
     from {{ ref('int_leads__features') }}
     where siren is not null
 ),
 
 fit_rules as (
-    select lead_id, 1 as rule_order, 'sector' as rule, sector_points as points, sector_reason as reason
+    select as_of_date, lead_id, 1 as rule_order, 'sector' as rule, sector_points as points, sector_reason as reason
     from lead_fit
     union all
-    select lead_id, 2, 'headcount', headcount_points, headcount_reason from lead_fit
+    select as_of_date, lead_id, 2, 'headcount', headcount_points, headcount_reason from lead_fit
     union all
-    select lead_id, 3, 'revenue', revenue_points, revenue_reason from lead_fit
+    select as_of_date, lead_id, 3, 'revenue', revenue_points, revenue_reason from lead_fit
     union all
-    select lead_id, 4, 'geography', geography_points, geography_reason from lead_fit
+    select as_of_date, lead_id, 4, 'geography', geography_points, geography_reason from lead_fit
 ),
 
 activities as (
     select
+        l.as_of_date,
         l.lead_id,
         a.activity,
         a.reason,
         count(*) as occurrences,
         sum(a.points) as points
     from leads as l
-    join {{ ref('int_scoring__activities') }} as a on a.email = l.email
-    group by l.lead_id, a.activity, a.reason
+    join {{ ref('int_scoring__activities') }} as a on a.as_of_date = l.as_of_date and a.email = l.email
+    group by l.as_of_date, l.lead_id, a.activity, a.reason
 ),
 
 signals as (  -- company signals by SIREN, the person's by e-mail (two equality joins, not one join with an OR)
-    select l.lead_id, s.signal_key, s.points, 'the company ' || s.reason as reason, s.detail, s.occurred_on
+    select l.as_of_date, l.lead_id, s.signal_key, s.points, 'the company ' || s.reason as reason, s.detail,
+           s.occurred_on
     from leads as l
-    join {{ ref('int_signals__scored') }} as s on s.subject_type = 'company' and s.siren = l.siren
+    join {{ ref('int_signals__scored') }} as s
+      on s.as_of_date = l.as_of_date and s.subject_type = 'company' and s.siren = l.siren
     union all
-    select l.lead_id, s.signal_key, s.points, s.reason, s.detail, s.occurred_on
+    select l.as_of_date, l.lead_id, s.signal_key, s.points, s.reason, s.detail, s.occurred_on
     from leads as l
-    join {{ ref('int_signals__scored') }} as s on s.subject_type = 'person' and s.email = l.email
+    join {{ ref('int_signals__scored') }} as s
+      on s.as_of_date = l.as_of_date and s.subject_type = 'person' and s.email = l.email
 )
 
-select lead_id, 'fit' as component, rule, 1 as occurrences, cast(points as decimal(18, 4)) as points,
+select as_of_date, lead_id, 'fit' as component, rule, 1 as occurrences, cast(points as decimal(18, 4)) as points,
        reason, rule_order
 from fit_rules
 where points > 0
 union all
-select lead_id, 'fit', 'not_matched', 1, cast(0 as decimal(18, 4)),
+select as_of_date, lead_id, 'fit', 'not_matched', 1, cast(0 as decimal(18, 4)),
        'company not found in SIRENE, so no fit points', 0
 from {{ ref('int_leads__features') }}
 where siren is null
 union all
-select lead_id, 'engagement', activity, occurrences, points,
+select as_of_date, lead_id, 'engagement', activity, occurrences, points,
        reason || case when occurrences > 1 then ' ×' || cast(occurrences as {{ dbt.type_string() }}) else '' end,
        0
 from activities
 union all
-select lead_id, 'intent', signal_key, 1, points,
+select as_of_date, lead_id, 'intent', signal_key, 1, points,
        reason || coalesce(' (' || detail || ')', '') || ' on ' || cast(occurred_on as {{ dbt.type_string() }}), 0
 from signals

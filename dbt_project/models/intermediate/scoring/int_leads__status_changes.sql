@@ -21,9 +21,10 @@ with current_status as (
         status,
         sql_source,
         lead_score,
-        {{ as_of_date() }} as changed_on,
+        as_of_date as changed_on,
         email
     from {{ ref('int_leads__qualification') }}
+    where as_of_date = {{ as_of_date() }}
 )
 
 {% if is_incremental() %}
