@@ -23,10 +23,10 @@ from pathlib import Path
 from bench.registry import REPO, RESULTS
 from bench.scoring import _timed_dbt, national_warehouse
 
-BACKTEST = ["path:models/intermediate/backtest", "backtest_lift", "backtest_status_accuracy", "backtest_won_accounts",
-            "backtest_qualified_leads", "backtest_qualification_paths", "backtest_summary"]
-PREREQUISITES = ["int_companies__fit", "int_scoring__job_titles", "stg_intent__email_suppressions",
-                 "int_people__email_suppressions"]
+# the backtest's models and the per-date scoring models it replays (dbt_project/selectors.yml)
+BACKTEST = ["--selector", "backtest"]
+PREREQUISITES = ["int_companies__fit", "int_companies__in_crm", "int_crm__lead_verdicts", "int_scoring__job_titles",
+                 "stg_intent__email_suppressions", "int_people__email_suppressions"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,16 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     if missing or not has_ceased_on:
         report["prepare_models"] = _timed_dbt(
             "run", "--select", *missing, *([] if has_ceased_on else ["int_companies"]), target=target)
-    report["backtest"] = _timed_dbt("run", "--select", *BACKTEST, target=target)
-    report["rerun"] = _timed_dbt("run", "--select", *BACKTEST, target=target)
-    report["tests"] = _timed_dbt("test", "--select", *BACKTEST, target=target)
+    report["backtest"] = _timed_dbt("run", *BACKTEST, target=target)
+    report["rerun"] = _timed_dbt("run", *BACKTEST, target=target)
+    report["tests"] = _timed_dbt("test", *BACKTEST, target=target)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         report["counts"] = dict(zip(["crm_people", "as_of_dates", "lead_dates", "person_dates_engaged", "web_events"],
                                     con.execute("""
             select (select count(*) from intermediate.int_crm__people),
                    (select count(*) from intermediate.int_backtest__as_of_dates),
                    (select count(*) from intermediate.int_backtest__lead_scores),
-                   (select count(*) from intermediate.int_backtest__engagement),
+                   (select count(*) from intermediate.int_people__engagement
+                    where as_of_date in (select as_of_date from intermediate.int_backtest__as_of_dates)),
                    (select count(*) from intermediate.int_intent__web_events)""").fetchone()))
         summary = con.execute("select * from marts.backtest_summary").fetchone()
         report["summary"] = {d[0]: (v.isoformat() if isinstance(v, dt.date) else v)

@@ -38,7 +38,7 @@ def test_the_backtest_finds_the_planted_truth(read_warehouse):
 
 def test_a_scoring_config_that_knows_nothing_finds_no_lift(warehouse_copy, tmp_path):
     # every weight of the lead score set to 0: all leads tie, the deciles become an arbitrary order
-    run_dbt(["run", "--select", "int_backtest__lead_scores+", "--vars",
+    run_dbt(["run", "--select", "int_leads__qualification", "int_backtest__lead_scores+", "--vars",
              json.dumps({"lead_score_weights": {"fit": 0, "engagement": 0, "intent": 0}})],
             warehouse_copy, tmp_path / "target")
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
@@ -78,8 +78,10 @@ def test_the_backtest_scores_a_date_exactly_as_the_daily_run_of_that_date_would(
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         first_date = con.execute("select min(as_of_date) from intermediate.int_backtest__as_of_dates").fetchone()[0]
     # the daily scoring rerun as if today were the backtest's first date
-    run_dbt(["run", "--select", "int_scoring__activities", "int_people__engagement", "int_signals__scored",
-             "int_companies__signals", "int_leads__features", "int_leads__qualification"],
+    run_dbt(["run", "--select", "int_scoring__as_of_dates", "int_scoring__activities", "int_people__engagement",
+             "int_signals__scored", "int_companies__signals", "int_people__signals",
+             "int_companies__legal_disqualifications", "int_leads__features", "int_leads__qualification",
+             "--vars", "{scored_dates: today_only}"],
             warehouse_copy, tmp_path / "target", as_of=first_date.isoformat())
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         compared = con.execute("""

@@ -216,11 +216,11 @@ def test_salesforce_bounces_and_do_not_call_are_read(real_warehouse):
 
 
 def test_salesforce_default_lead_statuses_can_be_changed_as_vars(real_copy, tmp_path):
-    run_dbt(["run", "--select", "int_leads__features+", "--exclude", "int_leads__status_changes+", "--vars",
+    run_dbt(["run", "--select", "int_crm__lead_verdicts+", "--exclude", "int_leads__status_changes+", "--vars",
              json.dumps({"crm_disqualified_lead_statuses": ["unqualified"], "crm_converted_lead_statuses": []})],
             real_copy, tmp_path / "target", as_of=DAY)
     statuses = dict(_rows(real_copy, "select lead_id, status from intermediate.int_leads__qualification "
-                                     "where crm_source = 'salesforce' and person_type = 'lead'"))
+                                     f"where crm_source = 'salesforce' and person_type = 'lead' and as_of_date = '{DAY}'"))
     assert statuses["salesforce:00Q5g00000Lm4dDEAR"] != "disqualified"  # Closed - Not Converted, no longer
     assert statuses["salesforce:00Q5g00000Lm4cCEAR"] == "sql"  # IsConverted = 1 still says converted
 

@@ -141,9 +141,10 @@
 {%- endmacro %}
 
 {#- A fingerprint of the rules the current model is built with, derived from the dbt graph rather than listed: the
-    content (checksum) of every seed it reads, directly or through the models it reads, and the value of every var
-    named in its SQL and theirs. Editing such a seed or var changes it, and the model is rebuilt whole. (A var read
-    only inside a macro is not seen: name it in the model.) -#}
+    content of every seed it reads, directly or through the models it reads (as loaded in the warehouse, so that an
+    edited file counts once `dbt seed` has loaded it), and the value of every var named in its SQL and theirs. Editing
+    such a seed or var changes it, and the model is rebuilt whole. (A var read only inside a macro is not seen: name
+    it in the model.) -#}
 {% macro rules_fingerprint() -%}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return("cast(null as " ~ dbt.type_string() ~ ")") }}
@@ -155,7 +156,7 @@
         {%- if node_id not in visited and node -%}
             {%- do visited.append(node_id) -%}
             {%- if node.resource_type == 'seed' -%}
-                {%- do seeds.append(node_id ~ '=' ~ node.checksum.checksum) -%}
+                {%- do seeds.append(node) -%}
             {%- elif node.resource_type == 'model' -%}
                 {%- do code.append(node.raw_code) -%}
                 {%- do queue.extend(node.depends_on.nodes) -%}
@@ -167,5 +168,13 @@
     {%- for name in names -%}
         {%- do values.append(name ~ '=' ~ tojson(var(name, none))) -%}
     {%- endfor -%}
-    {{ return("'" ~ local_md5((seeds | sort | join('|')) ~ '#' ~ (values | join('|'))) ~ "'") }}
+    {%- set contents = [] -%}
+    {%- for seed in seeds | sort(attribute='name') -%}
+        {%- do contents.append("select '" ~ seed.name ~ "' || cast(t as " ~ dbt.type_string() ~ ") as line from "
+                               ~ seed.relation_name ~ " as t") -%}
+    {%- endfor -%}
+    {%- set seeds_hash = run_query("select md5(string_agg(line, '|' order by line)) from ("
+                                   ~ (contents | join(' union all ') if contents else "select '' as line")
+                                   ~ ") as seeds").columns[0].values()[0] -%}
+    {{ return("'" ~ local_md5(seeds_hash ~ '#' ~ (values | join('|'))) ~ "'") }}
 {%- endmacro %}
