@@ -14,7 +14,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from ingestion.reporting import mart_report
+from publication.mart_report import mart_report
 from orchestration.resources import dbt_project
 from orchestration.run_watchdog import RUN_ID_ENV
 

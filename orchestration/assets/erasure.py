@@ -4,7 +4,7 @@ them). The publication waits for it."""
 
 import dagster as dg
 
-from ingestion.erasure import rewrite_warehouse_file
+from privacy.erasure import rewrite_warehouse_file
 from ingestion.settings import load_settings
 from ingestion.warehouse import connection_config
 from orchestration.assets.dbt import dbt_asset_defs

@@ -6,7 +6,7 @@ import os
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ingestion.matching import score_crm_company_candidates
+from matching.probabilistic import score_crm_company_candidates
 from orchestration.assets.dbt import dbt_models
 
 # what the matching reads: the dbt models tagged matching_input (dbt_project/selectors.yml)

@@ -6,8 +6,8 @@ import base64
 
 import dagster as dg
 
-from ingestion.publish import BI_VIEWS, PUBLISHED_MARTS, publish_marts
-from ingestion.qualification_report import write_report
+from publication.publish import BI_VIEWS, PUBLISHED_MARTS, publish_marts
+from publication.report import write_report
 from ingestion.settings import load_settings
 from orchestration.assets.erasure import warehouse_file_rewritten
 
