@@ -36,7 +36,7 @@ materialize: install
 	$(UV) run dagster asset materialize -m orchestration.definitions --select '*'
 
 summary: install
-	@$(UV) run python -m ingestion.summary
+	@$(UV) run python -m publication.summary
 
 run: sample materialize summary
 

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from ingestion.crm import land_crm
     from ingestion.intent import FEEDS, land_feed
     from ingestion.land import land_source
-    from ingestion.matching import score_crm_company_candidates
+    from matching.probabilistic import score_crm_company_candidates
     from ingestion.settings import load_settings
     from ingestion.sources import SOURCES
     from ingestion.warehouse import connect

@@ -104,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     from ingestion.intent import land_feed
-    from ingestion.matching import score_crm_company_candidates
-    from ingestion.publish import publish_marts
-    from ingestion.qualification_report import write_report
+    from matching.probabilistic import score_crm_company_candidates
+    from publication.publish import publish_marts
+    from publication.report import write_report
     from ingestion.settings import load_settings
     from ingestion.sirene_api import land_daily_updates
 

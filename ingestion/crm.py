@@ -22,7 +22,7 @@ from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 from stdnum.fr import tva as stdnum_tva
 
-from ingestion.erasure import apply_erasure_requests, create_erasure_requests_table, email_sha256, erase_crm_records
+from privacy.erasure import apply_erasure_requests, create_erasure_requests_table, email_sha256, erase_crm_records
 from ingestion.landing import LOAD_LOG_DDL, GateError, LandingError, read_csv_header
 from ingestion.landing_zone import IN_PROGRESS_SUFFIXES
 from ingestion.settings import REPO_ROOT

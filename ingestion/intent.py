@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.erasure import apply_erasure_requests
+from privacy.erasure import apply_erasure_requests
 from ingestion.landing import LOAD_LOG_DDL, LandingError
 from ingestion.warehouse import Log, logger, progress, table_exists
 

@@ -26,6 +26,10 @@ class Settings:
     duckdb_threads: int | None
     duckdb_compression: str
     insee_api_key: str | None
+    # quality gates: the share of CRM companies matched to the registry, and of identified web events that belong
+    # to a known CRM person
+    min_match_rate: float = 0.6
+    min_identified_events_known: float = 0.5
 
     @property
     def temp_dir(self) -> Path:
@@ -33,10 +37,16 @@ class Settings:
         return self.duckdb_path.parent / "tmp"
 
 
+def today_in_paris() -> dt.date:
+    """The as-of date when LEADS_AS_OF is not set: the day a run starts, in Europe/Paris. (dbt run alone counts the
+    same way in macros/as_of.sql; under Dagster it is given this date.)"""
+    return dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+
+
 def load_settings() -> Settings:
     as_of_text = os.environ.get("LEADS_AS_OF")
     try:
-        as_of = dt.date.fromisoformat(as_of_text) if as_of_text else dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+        as_of = dt.date.fromisoformat(as_of_text) if as_of_text else today_in_paris()
     except ValueError as exc:
         raise ValueError(f"LEADS_AS_OF must be a date YYYY-MM-DD, got {as_of_text!r}") from exc
     threads = os.environ.get("LEADS_DUCKDB_THREADS")
@@ -52,6 +62,8 @@ def load_settings() -> Settings:
         # erasure) can see them; 'auto' lets DuckDB compress.
         duckdb_compression=os.environ.get("LEADS_DUCKDB_COMPRESSION") or "auto",
         insee_api_key=os.environ.get("INSEE_API_KEY") or None,
+        min_match_rate=float(os.environ.get("LEADS_MIN_MATCH_RATE") or 0.6),
+        min_identified_events_known=float(os.environ.get("LEADS_MIN_IDENTIFIED_EVENTS_KNOWN") or 0.5),
     )
 
 

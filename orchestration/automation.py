@@ -25,10 +25,10 @@ import dagster as dg
 from dagster_dbt import build_dbt_asset_selection
 
 from ingestion.landing_zone import scan_landing_zone
-from ingestion.settings import load_settings
 from orchestration.assets.dbt import dbt_asset_defs
 from orchestration.assets.matching import crm_company_candidates
 from orchestration.jobs import download_sirene_stock_job
+from orchestration.resources import PipelineSettings
 from orchestration.run_watchdog import dead_run_watchdog
 
 # LEADS_AUTOMATION=off starts the sensor and the daily schedule stopped (a test or a development instance that must
@@ -125,8 +125,8 @@ monthly_sirene_stock_schedule = dg.ScheduleDefinition(
     description="Starts a run of the landing asset of each new or changed file (by path, size and SHA-256) and of "
                 "everything downstream.",
 )
-def landing_zone_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    landing_dir = load_settings().landing_dir
+def landing_zone_sensor(context: dg.SensorEvaluationContext, settings: PipelineSettings) -> dg.SensorResult:
+    landing_dir = settings.load().landing_dir
     known = json.loads(context.cursor) if context.cursor else {}
     state, changed = scan_landing_zone(landing_dir, known)
     if not changed:

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from ingestion.settings import load_settings
 from orchestration import automation
 from orchestration.assets.crm_intent import crm_exports, intent_assets, intent_checks
 from orchestration.assets.dbt import dbt_asset_defs
@@ -23,7 +22,7 @@ defs = dg.Definitions(
     jobs=[download_sirene_stock_job, *automation.jobs],
     schedules=automation.schedules,
     sensors=automation.sensors,
-    resources=build_resources(load_settings()),
+    resources=build_resources(),
     # One DuckDB file takes one writing process at a time: steps run one after another in the run's process.
     executor=dg.in_process_executor,
 )

@@ -1,15 +1,17 @@
-"""Resources declared once: the DuckDB warehouse and the dbt CLI, both on LEADS_DUCKDB_PATH."""
+"""Resources declared once: the pipeline's settings, the DuckDB warehouse and the dbt CLI, both on LEADS_DUCKDB_PATH."""
 
+import datetime as dt
 import os
 import shutil
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
-from ingestion.settings import REPO_ROOT, Settings
+from ingestion.settings import REPO_ROOT, Settings, load_settings, today_in_paris
 from ingestion.warehouse import connection_config, open_warehouse
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -50,10 +52,51 @@ class WarehouseResource(DuckDBResource):
             con.close()
 
 
-def build_resources(settings: Settings) -> dict:
+class PipelineSettings(dg.ConfigurableResource):
+    """The pipeline's settings (README, Settings), read once from the environment when the definitions load and passed
+    to every asset, check and sensor that needs one; shown in the UI under Deployment → Resources, the INSEE key as
+    the environment variable it comes from, never its value. The as-of date is not fixed here: left unset (the
+    default), each run takes today in Europe/Paris when it starts, and gives dbt that same date."""
+
+    landing_dir: str
+    duckdb_path: str
+    publish_dir: str
+    as_of: str | None = None
+    duckdb_memory_limit: str = "4GB"
+    duckdb_threads: int | None = None
+    duckdb_compression: str = "auto"
+    insee_api_key: str | None = None
+    min_match_rate: float = 0.6
+    min_identified_events_known: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings, as_of_fixed: bool) -> "PipelineSettings":
+        return cls(landing_dir=str(settings.landing_dir), duckdb_path=str(settings.duckdb_path),
+                   publish_dir=str(settings.publish_dir), as_of=settings.as_of.isoformat() if as_of_fixed else None,
+                   duckdb_memory_limit=settings.duckdb_memory_limit, duckdb_threads=settings.duckdb_threads,
+                   duckdb_compression=settings.duckdb_compression,
+                   insee_api_key=dg.EnvVar("INSEE_API_KEY") if settings.insee_api_key else None,
+                   min_match_rate=settings.min_match_rate,
+                   min_identified_events_known=settings.min_identified_events_known)
+
+    def load(self) -> Settings:
+        """The settings of this run: the as-of date resolved now when it is not fixed."""
+        as_of = dt.date.fromisoformat(self.as_of) if self.as_of else today_in_paris()
+        return Settings(landing_dir=Path(self.landing_dir), duckdb_path=Path(self.duckdb_path),
+                        publish_dir=Path(self.publish_dir), as_of=as_of, duckdb_memory_limit=self.duckdb_memory_limit,
+                        duckdb_threads=self.duckdb_threads, duckdb_compression=self.duckdb_compression,
+                        insee_api_key=self.insee_api_key, min_match_rate=self.min_match_rate,
+                        min_identified_events_known=self.min_identified_events_known)
+
+
+def build_resources(settings: Settings | None = None) -> dict:
+    """The resources, from the environment (settings None) or from given settings (tests)."""
+    as_of_fixed = settings is not None or bool(os.environ.get("LEADS_AS_OF"))
+    settings = settings or load_settings()
     # the dbt installed beside this Python, also when the virtualenv is not activated
     os.environ.setdefault("LEADS_DBT_EXECUTABLE", shutil.which("dbt") or str(Path(sys.executable).parent / "dbt"))
     return {
+        "settings": PipelineSettings.from_settings(settings, as_of_fixed),
         "duckdb": WarehouseResource(database=str(settings.duckdb_path), connection_config=connection_config(settings)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_BOUND_TO_ITS_RUN)),
     }

@@ -84,3 +84,18 @@ def test_a_new_or_changed_file_starts_one_run_of_what_depends_on_it(defs, tmp_pa
     selected = {k.to_user_string() for k in changed.asset_selection}
     assert "raw/web_events" in selected and "raw/crm_records" not in selected
     assert changed.run_key != request.run_key
+
+
+def test_settings_are_one_resource_whose_date_moves_with_the_calendar_and_whose_key_stays_an_env_var(monkeypatch):
+    """A code location left running for days (the daemon's) scores each run at the day it starts, not the day it
+    loaded; the INSEE key is passed as the environment variable it comes from, never as its value."""
+    from ingestion.settings import today_in_paris
+    from orchestration.resources import build_resources
+
+    monkeypatch.delenv("LEADS_AS_OF", raising=False)
+    monkeypatch.setenv("INSEE_API_KEY", "key-that-must-not-show")
+    settings = build_resources()["settings"]
+    assert settings.as_of is None and settings.load().as_of == today_in_paris()
+    assert "key-that-must-not-show" not in repr(settings) and "INSEE_API_KEY" in repr(settings)
+    monkeypatch.setenv("LEADS_AS_OF", "2026-03-02")
+    assert build_resources()["settings"].load().as_of.isoformat() == "2026-03-02"

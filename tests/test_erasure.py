@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from conftest import AS_OF
-from ingestion.erasure import apply_erasure_requests
+from privacy.erasure import apply_erasure_requests
 
 
 def _tables_mentioning(con: duckdb.DuckDBPyConnection, needle: str, catalog: str) -> list[str]:
@@ -168,7 +168,7 @@ def test_the_dagster_storage_never_holds_an_address(erased_run):
 
 
 def test_a_warehouse_that_kept_addresses_in_clear_keeps_only_their_hashes():
-    from ingestion.erasure import create_erasure_requests_table
+    from privacy.erasure import create_erasure_requests_table
 
     con = duckdb.connect()
     con.execute("create schema raw")

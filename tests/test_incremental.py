@@ -11,7 +11,7 @@ import shutil
 import duckdb
 
 from conftest import NEXT_DAY, current_month_web_file, run_dbt, unix_seconds
-from ingestion.erasure import apply_erasure_requests
+from privacy.erasure import apply_erasure_requests
 from ingestion.intent import land_feed
 
 DAY = NEXT_DAY.isoformat()  # the daily run the tests replay: the day after the warehouse's as-of date

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from conftest import AS_OF
-from ingestion.publish import PUBLISHED_MARTS, PublicationError, publish_marts
+from publication.publish import PUBLISHED_MARTS, PublicationError, publish_marts
 from ingestion.settings import load_settings
 
 
@@ -93,7 +93,7 @@ def test_a_failed_publication_leaves_the_last_good_one(warehouse_copy, tmp_path,
     good = publish_marts(settings)
     before = {p: _sha(p) for p in [good.database, good.manifest, *good.parquet_files.values()]}
     # a crash while staging (a BI view that does not compile) ...
-    monkeypatch.setattr("ingestion.publish.BI_VIEWS", {"broken": "select no_such_column from qualified_leads"})
+    monkeypatch.setattr("publication.publish.BI_VIEWS", {"broken": "select no_such_column from qualified_leads"})
     with pytest.raises(duckdb.Error):
         publish_marts(settings)
     monkeypatch.undo()
@@ -109,8 +109,8 @@ def test_a_failed_publication_leaves_the_last_good_one(warehouse_copy, tmp_path,
 
 def test_before_the_first_backtest_the_other_marts_are_published_and_the_report_says_so(warehouse_copy, tmp_path,
                                                                                          monkeypatch):
-    from ingestion.publish import BACKTEST_MARTS
-    from ingestion.qualification_report import NO_BACKTEST, write_report
+    from publication.publish import BACKTEST_MARTS
+    from publication.report import NO_BACKTEST, write_report
 
     with duckdb.connect(str(warehouse_copy)) as con:
         for mart in BACKTEST_MARTS:

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.crm import land_crm
 from ingestion.intent import FEEDS, ids_repeated_with_other_content, land_feed
-from ingestion.settings import load_settings
+from orchestration.resources import PipelineSettings
 
 
 class ReloadConfig(dg.Config):
@@ -33,8 +33,9 @@ def _table_metadata(con, table: str) -> dict:
                      description="crm/erasure_requests.csv: people to remove everywhere on the next run."),
     ],
 )
-def crm_exports(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb: DuckDBResource):
-    settings = load_settings()
+def crm_exports(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb: DuckDBResource,
+                settings: PipelineSettings):
+    settings = settings.load()
     with duckdb.get_connection() as con:
         result = land_crm(con, settings.landing_dir / "crm", temp_dir=settings.temp_dir, force=config.force,
                           log=context.log.info)
@@ -73,8 +74,9 @@ DESCRIPTIONS = {
 def _feed_asset(name: str) -> dg.AssetsDefinition:
     @dg.asset(key=["raw", name], group_name="intent", kinds={"duckdb", "python"}, description=DESCRIPTIONS[name],
               metadata={"landing_folder": FEEDS[name].folder})
-    def _asset(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb: DuckDBResource):
-        settings = load_settings()
+    def _asset(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb: DuckDBResource,
+               settings: PipelineSettings):
+        settings = settings.load()
         with duckdb.get_connection() as con:
             result = land_feed(con, settings.landing_dir, name, force=config.force, as_of=settings.as_of,
                                log=context.log.info)

@@ -14,8 +14,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from ingestion.reporting import mart_report
-from orchestration.resources import dbt_project
+from publication.mart_report import mart_report
+from orchestration.resources import PipelineSettings, dbt_project
 from orchestration.run_watchdog import RUN_ID_ENV
 
 AFTER_MATCHING = "source:matching+"
@@ -39,9 +39,11 @@ class LayerTranslator(DagsterDbtTranslator):
 TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
 
 
-def _dbt_build(context: dg.AssetExecutionContext) -> list[str]:
-    """`dbt build` with the dates the scoring models score (var scored_dates): today's and the backtest's weekly dates
-    when the run rebuilds the backtest, today's alone otherwise (the daily refresh), so that a day costs one date."""
+def _dbt_build(context: dg.AssetExecutionContext, settings: PipelineSettings) -> list[str]:
+    """`dbt build` at the run's as-of date (LEADS_AS_OF, the one date Python and dbt use), with the dates the scoring
+    models score (var scored_dates): today's and the backtest's weekly dates when the run rebuilds the backtest,
+    today's alone otherwise (the daily refresh), so that a day costs one date."""
+    os.environ["LEADS_AS_OF"] = settings.load().as_of.isoformat()
     groups = context.assets_def.group_names_by_key
     with_backtest = any(groups.get(key) == BACKTEST_GROUP for key in context.selected_asset_keys)
     os.environ[RUN_ID_ENV] = context.run.run_id  # the dbt process carries it: the watchdog stops it if this run dies
@@ -50,8 +52,8 @@ def _dbt_build(context: dg.AssetExecutionContext) -> list[str]:
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
             exclude=AFTER_MATCHING, name="dbt_models")
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(_dbt_build(context), context=context).stream()
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings):
+    yield from dbt.cli(_dbt_build(context, settings), context=context).stream()
 
 
 def _reported_mart(context: dg.AssetExecutionContext, event: Any) -> str | None:
@@ -89,12 +91,13 @@ def _with_reports(context: dg.AssetExecutionContext, duckdb: DuckDBResource, hel
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
             select=AFTER_MATCHING, name="dbt_models_after_matching")
-def dbt_models_after_matching(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+def dbt_models_after_matching(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
+                              settings: PipelineSettings):
     # dbt holds the DuckDB file while it runs: from the first mart on, events are held back (in order, as Dagster
     # wants them topological) and the marts reported once dbt has exited.
     held, failure = [], None
     try:
-        for event in dbt.cli(_dbt_build(context), context=context).stream():
+        for event in dbt.cli(_dbt_build(context, settings), context=context).stream():
             if held or _reported_mart(context, event):
                 held.append(event)
             else:

@@ -4,10 +4,10 @@ them). The publication waits for it."""
 
 import dagster as dg
 
-from ingestion.erasure import rewrite_warehouse_file
-from ingestion.settings import load_settings
+from privacy.erasure import rewrite_warehouse_file
 from ingestion.warehouse import connection_config
 from orchestration.assets.dbt import dbt_asset_defs
+from orchestration.resources import PipelineSettings
 
 
 @dg.asset(
@@ -19,8 +19,8 @@ from orchestration.assets.dbt import dbt_asset_defs
                 "renamed over the old one, after every model of the run was rebuilt without the erased people. "
                 "Nothing to do (a second) on other runs.",
 )
-def warehouse_file_rewritten(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = load_settings()
+def warehouse_file_rewritten(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+    settings = settings.load()
     rewrite = rewrite_warehouse_file(settings.duckdb_path, connection_config(settings), log=context.log.info)
     if rewrite is None:
         context.log.info("no erasure request since the last rewrite: the warehouse file is left as it is")

@@ -1,21 +1,15 @@
 """The probabilistic tier of CRM → registry matching (Splink), between the two dbt steps; and the quality gates of
 matching and event attribution."""
 
-import os
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ingestion.matching import score_crm_company_candidates
+from matching.probabilistic import score_crm_company_candidates
 from orchestration.assets.dbt import dbt_models
+from orchestration.resources import PipelineSettings
 
 # what the matching reads: the dbt models tagged matching_input (dbt_project/selectors.yml)
 MATCHING_INPUTS = [spec.key for spec in dbt_models.specs if "matching_input" in spec.tags]
-
-# Quality gates, overridable per deployment: the share of CRM companies matched to the registry, and the share of
-# identified web events (an e-mail, directly or through the visitor) that belong to a known CRM person.
-MIN_MATCH_RATE = float(os.environ.get("LEADS_MIN_MATCH_RATE", "0.6"))
-MIN_IDENTIFIED_EVENTS_KNOWN = float(os.environ.get("LEADS_MIN_IDENTIFIED_EVENTS_KNOWN", "0.5"))
 
 
 @dg.asset(
@@ -34,9 +28,8 @@ def crm_company_candidates(context: dg.AssetExecutionContext, duckdb: DuckDBReso
 
 
 @dg.asset_check(asset=dg.AssetKey(["intermediate", "int_crm__company_matches"]), name="match_rate_above_threshold",
-                description=f"At least {MIN_MATCH_RATE:.0%} of CRM companies are matched to a SIREN "
-                            f"(LEADS_MIN_MATCH_RATE).")
-def match_rate_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+                description="At least LEADS_MIN_MATCH_RATE (default 60 %) of CRM companies are matched to a SIREN.")
+def match_rate_check(duckdb: DuckDBResource, settings: PipelineSettings) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         rows = con.execute("""select match_method, count(*) from intermediate.int_crm__company_matches
                               group by 1 order by 2 desc""").fetchall()
@@ -44,16 +37,16 @@ def match_rate_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     matched = sum(n for method, n in rows if method != "unmatched")
     rate = matched / total if total else 1.0
     return dg.AssetCheckResult(
-        passed=rate >= MIN_MATCH_RATE,
-        metadata={"match_rate": round(rate, 4), "companies": total,
+        passed=rate >= settings.min_match_rate,
+        metadata={"match_rate": round(rate, 4), "threshold": settings.min_match_rate, "companies": total,
                   **{f"by_{method}": n for method, n in rows}},
     )
 
 
 @dg.asset_check(asset=dg.AssetKey(["intermediate", "int_intent__web_events"]), name="identified_events_are_known",
-                description=f"At least {MIN_IDENTIFIED_EVENTS_KNOWN:.0%} of identified web events belong to a CRM "
-                            f"person (LEADS_MIN_IDENTIFIED_EVENTS_KNOWN).")
-def attribution_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+                description="At least LEADS_MIN_IDENTIFIED_EVENTS_KNOWN (default 50 %) of identified web events belong "
+                            "to a CRM person.")
+def attribution_check(duckdb: DuckDBResource, settings: PipelineSettings) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         total, identified, known, retro = con.execute("""
             select count(*), count(email), count(*) filter (where is_known_person),
@@ -61,7 +54,7 @@ def attribution_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
             from intermediate.int_intent__web_events""").fetchone()
     share = known / identified if identified else 1.0
     return dg.AssetCheckResult(
-        passed=share >= MIN_IDENTIFIED_EVENTS_KNOWN,
+        passed=share >= settings.min_identified_events_known,
         metadata={"events": total, "identified": identified, "known_person": known,
                   "attributed_retroactively": retro, "share_identified_known": round(share, 4),
                   "share_all_known": round(known / total, 4) if total else 0.0},

@@ -6,10 +6,10 @@ import base64
 
 import dagster as dg
 
-from ingestion.publish import BI_VIEWS, PUBLISHED_MARTS, publish_marts
-from ingestion.qualification_report import write_report
-from ingestion.settings import load_settings
+from publication.publish import BI_VIEWS, PUBLISHED_MARTS, publish_marts
+from publication.report import write_report
 from orchestration.assets.erasure import warehouse_file_rewritten
+from orchestration.resources import PipelineSettings
 
 
 @dg.asset(
@@ -21,8 +21,8 @@ from orchestration.assets.erasure import warehouse_file_rewritten
                 "in LEADS_PUBLISH_DIR, each written aside and renamed into place: readers never see a half-written "
                 "file and never block the pipeline.",
 )
-def published_leads(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    publication = publish_marts(load_settings(), log=context.log.info)
+def published_leads(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+    publication = publish_marts(settings.load(), log=context.log.info)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(publication.database)),
         "as_of": publication.as_of,
@@ -42,8 +42,8 @@ def published_leads(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
                 "the funnel, the lift by lead-score decile and the time to SQL as PNG charts (also shown here) — "
                 "drawn from the publication.",
 )
-def qualification_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    report = write_report(load_settings(), log=context.log.info)
+def qualification_report(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+    report = write_report(settings.load(), log=context.log.info)
     metadata = {
         "page": dg.MetadataValue.path(str(report.page)),
         "findings": dg.MetadataValue.md("\n".join(f"- {line}" for line in report.headlines)),

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.land import land_source
 from ingestion.sirene_api import SireneApiUnavailable, fetch_daily_updates, land_daily_updates
-from ingestion.settings import load_settings
+from orchestration.resources import PipelineSettings
 from ingestion.sources import SOURCES
 from ingestion.warehouse import table_exists
 
@@ -38,8 +38,9 @@ def _landing_asset(name: str) -> dg.AssetsDefinition:
         description=DESCRIPTIONS[name],
         metadata={"landing_file": f"{folder}/{stem}.{{zip,csv,parquet}}"},
     )
-    def _asset(context: dg.AssetExecutionContext, config: LandingConfig, duckdb: DuckDBResource):
-        settings = load_settings()
+    def _asset(context: dg.AssetExecutionContext, config: LandingConfig, duckdb: DuckDBResource,
+               settings: PipelineSettings):
+        settings = settings.load()
         with duckdb.get_connection() as con:
             result = land_source(name, settings, con, force=config.force,
                                  enforce_national_minimum=config.enforce_national_minimum, log=context.log.info)
@@ -105,8 +106,9 @@ class SireneUpdatesConfig(dg.Config):
     description="Fetch API Sirene's daily updates (records INSEE processed each day) into sirene/updates/ and land "
                 "them into raw.sirene_updates_*. Skipped with a log line when INSEE_API_KEY is not set.",
 )
-def sirene_updates(context: dg.AssetExecutionContext, config: SireneUpdatesConfig, duckdb: DuckDBResource):
-    settings = load_settings()
+def sirene_updates(context: dg.AssetExecutionContext, config: SireneUpdatesConfig, duckdb: DuckDBResource,
+                   settings: PipelineSettings):
+    settings = settings.load()
     updates_dir = settings.landing_dir / "sirene" / "updates"
     fetched = {}
     for back in range(config.catch_up_days, 0, -1):  # oldest first; the as-of day itself is not complete yet

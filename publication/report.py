@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 from matplotlib.figure import Figure
 
-from ingestion.publish import DATABASE_NAME
+from publication.publish import DATABASE_NAME
 from ingestion.settings import Settings, dbt_vars
 from ingestion.warehouse import Log
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
-from ingestion import reporting
-from ingestion.qualification_report import REPORT_DIR, backtest_summary, headlines, too_little_history
+from publication import mart_report
+from publication.report import REPORT_DIR, backtest_summary, headlines, too_little_history
 from ingestion.settings import load_settings
 from ingestion.warehouse import connect, table_exists
 
@@ -66,14 +66,14 @@ def main() -> int:
 
 def print_qualification(con) -> None:
     as_of = con.execute("select max(as_of) from marts.qualified_leads").fetchone()[0]
-    counts = reporting.status_counts(con)
+    counts = mart_report.status_counts(con)
     print(f"Qualified leads as of {as_of}: {sum(counts.values())} people")
     for status, count in counts.items():
         print(f"  {status:<13}{count:>8}")
-    print(f"  {'contactable':<13}{reporting.contactable_leads(con):>8}\n")
+    print(f"  {'contactable':<13}{mart_report.contactable_leads(con):>8}\n")
     print("Top leads (not disqualified, highest lead score first):")
-    for rank, row in enumerate(reporting.top_leads(con), start=1):
-        lead = dict(zip(reporting.TOP_LEAD_COLUMNS, row))
+    for rank, row in enumerate(mart_report.top_leads(con), start=1):
+        lead = dict(zip(mart_report.TOP_LEAD_COLUMNS, row))
         print(f"{rank:>3}. {lead['name']} — {lead['company']} [{lead['lead_id']}] {lead['status'].upper()} "
               f"lead score {lead['lead_score']} (fit {lead['fit']}, engagement {lead['engagement']}, "
               f"intent {lead['intent']}){'' if lead['contactable'] else ' — not contactable'}")
@@ -83,8 +83,8 @@ def print_qualification(con) -> None:
         total = con.execute("select count(*) from marts.target_accounts").fetchone()[0]
         print(f"\nNet-new target accounts (registry, not in the CRM): {total}" + ("; the first five:" if total else
               " (they need the establishments stock for their location, and fit from the ICP seeds)"))
-        for row in reporting.top_targets(con, limit=5):
-            target = dict(zip(reporting.TOP_TARGET_COLUMNS, row))
+        for row in mart_report.top_targets(con, limit=5):
+            target = dict(zip(mart_report.TOP_TARGET_COLUMNS, row))
             print(f"{target['rank']:>3}. {target['company']} ({target['siren']}), {target['naf']}, "
                   f"{target['headcount']}, {target['région']} — target score {target['target_score']}")
 
