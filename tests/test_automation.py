@@ -52,7 +52,10 @@ def test_the_monthly_stock_download_waits_for_someone_to_switch_it_on(defs):
 
 def _evaluate(defs, cursor: str | None):
     sensor = defs.get_sensor_def("landing_zone_sensor")
-    context = dg.build_sensor_context(cursor=cursor, repository_def=defs.get_repository_def())
+    from orchestration.resources import build_resources
+
+    context = dg.build_sensor_context(cursor=cursor, repository_def=defs.get_repository_def(),
+                                      resources={"settings": build_resources()["settings"]})
     return sensor(context)
 
 
