@@ -9,38 +9,10 @@
 -- those of its latest export, which only today's date knows: earlier dates see none.
 with as_of_dates as (
     select as_of_date, is_today from {{ ref('int_scoring__as_of_dates') }}
-),
-
-people as (
-    select
-        d.as_of_date,
-        d.is_today,
-        p.person_key,
-        p.crm_source,
-        p.person_type,
-        p.crm_person_id,
-        p.company_key,
-        p.email,
-        p.first_name,
-        p.last_name,
-        p.job_title,
-        p.lifecycle_stage,
-        p.lead_status,
-        p.email_opt_out,
-        p.email_bounced,
-        p.do_not_call,
-        p.company_name_in_crm,
-        p.created_date,
-        p.siren,
-        p.siret,
-        p.match_method,
-        p.match_confidence
-    from {{ ref('int_crm__people') }} as p
-    join as_of_dates as d on d.is_today or p.created_date <= d.as_of_date
 )
 
 select
-    p.as_of_date,
+    d.as_of_date,
     p.person_key as lead_id,
     p.crm_source,
     p.person_type,
@@ -75,7 +47,7 @@ select
     c.is_active as company_is_active,
     c.is_diffusible as company_is_diffusible,
     -- ceased on or before the date (a unit ceased at an unknown date counts as ceased)
-    coalesce(c.ceased_on <= p.as_of_date, not c.is_active, false) as company_is_ceased,
+    coalesce(c.ceased_on <= d.as_of_date, not c.is_active, false) as company_is_ceased,
     coalesce(c.fit_score, 0) as fit_score,
     -- the fit rules that gave the points, for the score reasons
     c.sector_points,
@@ -99,19 +71,20 @@ select
     coalesce(ps.took_decision_role, false) as took_decision_role,
     l.disqualifying_event,
     l.disqualifying_event_on,
-    case when s.suppressed_at < {{ dbt.dateadd('day', 1, 'p.as_of_date') }} then s.suppression_event end
+    case when s.suppressed_at < {{ dbt.dateadd('day', 1, 'd.as_of_date') }} then s.suppression_event end
         as suppression_event,
-    case when s.suppressed_at < {{ dbt.dateadd('day', 1, 'p.as_of_date') }} then s.suppressed_at end as suppressed_at,
-    p.is_today and coalesce(v.is_converted, false) as is_converted,
-    p.is_today and coalesce(v.crm_marked_unqualified, false) as crm_marked_unqualified,
-    p.is_today and coalesce(v.crm_stage_is_sql, false) as crm_stage_is_sql,
-    p.is_today and coalesce(v.has_open_deal, false) as has_open_deal
-from people as p
+    case when s.suppressed_at < {{ dbt.dateadd('day', 1, 'd.as_of_date') }} then s.suppressed_at end as suppressed_at,
+    d.is_today and coalesce(v.is_converted, false) as is_converted,
+    d.is_today and coalesce(v.crm_marked_unqualified, false) as crm_marked_unqualified,
+    d.is_today and coalesce(v.crm_stage_is_sql, false) as crm_stage_is_sql,
+    d.is_today and coalesce(v.has_open_deal, false) as has_open_deal
+from {{ ref('int_crm__people') }} as p
+join as_of_dates as d on d.is_today or p.created_date <= d.as_of_date
 left join {{ ref('int_companies__in_crm') }} as c on c.siren = p.siren
-left join {{ ref('int_people__engagement') }} as e on e.as_of_date = p.as_of_date and e.email = p.email
-left join {{ ref('int_companies__signals') }} as cs on cs.as_of_date = p.as_of_date and cs.siren = p.siren
-left join {{ ref('int_people__signals') }} as ps on ps.as_of_date = p.as_of_date and ps.email = p.email
+left join {{ ref('int_people__engagement') }} as e on e.as_of_date = d.as_of_date and e.email = p.email
+left join {{ ref('int_companies__signals') }} as cs on cs.as_of_date = d.as_of_date and cs.siren = p.siren
+left join {{ ref('int_people__signals') }} as ps on ps.as_of_date = d.as_of_date and ps.email = p.email
 left join {{ ref('int_scoring__job_titles') }} as t on t.job_title = p.job_title
-left join {{ ref('int_companies__legal_disqualifications') }} as l on l.as_of_date = p.as_of_date and l.siren = p.siren
+left join {{ ref('int_companies__legal_disqualifications') }} as l on l.as_of_date = d.as_of_date and l.siren = p.siren
 left join {{ ref('int_people__email_suppressions') }} as s on s.email = p.email
 left join {{ ref('int_crm__lead_verdicts') }} as v on v.person_key = p.person_key

@@ -1,16 +1,24 @@
--- Every rule that gave a lead points at each as-of date, one row each, in a salesperson's words: fit rules of the
--- matched company,
--- engagement by kind of activity (with how often it happened), and each signal of the company and of the person.
--- The words come from the `reason` column of the seed row that gave the points.
-with leads as (
-    select as_of_date, lead_id, email, siren from {{ ref('int_leads__features') }}
+-- Every rule that gave a lead points at today's as-of date (the one qualified_leads shows; the backtest's dates need
+-- no words), one row each, in a salesperson's words: fit rules of the matched company, engagement by kind of
+-- activity (with how often it happened), and each signal of the company and of the person. The words come from the
+-- `reason` column of the seed row that gave the points.
+with todays_features as (
+    select
+        as_of_date, lead_id, email, siren, sector_points, sector_reason, headcount_points, headcount_reason,
+        revenue_points, revenue_reason, geography_points, geography_reason
+    from {{ ref('int_leads__features') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
+leads as (
+    select as_of_date, lead_id, email, siren from todays_features
 ),
 
 -- the fit rules of each lead's company, carried by the features (the registry-wide fit table is not read again)
 lead_fit as (
     select as_of_date, lead_id, sector_points, sector_reason, headcount_points, headcount_reason, revenue_points, revenue_reason,
            geography_points, geography_reason
-    from {{ ref('int_leads__features') }}
+    from todays_features
     where siren is not null
 ),
 
@@ -58,7 +66,7 @@ where points > 0
 union all
 select as_of_date, lead_id, 'fit', 'not_matched', 1, cast(0 as decimal(18, 4)),
        'company not found in SIRENE, so no fit points', 0
-from {{ ref('int_leads__features') }}
+from todays_features
 where siren is null
 union all
 select as_of_date, lead_id, 'engagement', activity, occurrences, points,
