@@ -65,17 +65,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from ingestion.crm import land_crm
     from ingestion.intent import FEEDS, land_feed
-    from ingestion.land import land_source
+    from ingestion.land import land_registry
     from matching.probabilistic import score_crm_company_candidates
     from ingestion.settings import load_settings
-    from ingestion.sources import SOURCES
     from ingestion.warehouse import connect
 
     settings = load_settings()
     steps: dict[str, float] = {}
     t = time.monotonic()
-    for name in SOURCES:
-        land_source(name, settings, log=log)
+    land_registry(settings, log=log)
     steps["land_registry"] = round(time.monotonic() - t, 1)
     with connect(settings) as con:
         t = time.monotonic()

@@ -102,15 +102,12 @@ def phase_pipeline(zone: Path, work: Path) -> dict:
     os.environ["LEADS_DUCKDB_PATH"] = str(work / f"warehouse_{zone.name}.duckdb")
     for leftover in work.glob(f"warehouse_{zone.name}.duckdb*"):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-    from ingestion.land import land_source
-    from ingestion.sources import SOURCES
+    from ingestion.land import land_registry
 
     steps, rows = {}, {}
     started = time.monotonic()
-    for name in SOURCES:
-        t = time.monotonic()
-        result = land_source(name, log=lambda m: print(m, file=sys.stderr))
-        steps[f"land_{name}"] = round(time.monotonic() - t, 1)
+    for name, result in land_registry(log=lambda m: print(m, file=sys.stderr)).items():
+        steps[f"land_{name}"] = round(result.duration_s, 1) if result else 0.0
         rows[name] = result.rows_loaded if result else 0
     landing_s = time.monotonic() - started
     landing_rss = _peak_rss_mb()

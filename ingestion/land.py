@@ -36,6 +36,20 @@ def land_source(name: str, settings: Settings | None = None, con: duckdb.DuckDBP
                      enforce_national_minimum=enforce_national_minimum, log=log)
 
 
+def land_registry(settings: Settings | None = None, *, force: bool = False,
+                  log: Log = logger.info) -> dict[str, LandingResult | None]:
+    """Every registry source of the landing zone, then the API Sirene days saved in sirene/updates/ (empty
+    `raw.sirene_updates_*` tables when none is): all the tables the SIRENE staging models read. The benchmarks land
+    with this, so that they follow when the pipeline gains a source."""
+    from ingestion.sirene_api import land_daily_updates
+
+    settings = settings or load_settings()
+    with connect(settings) as con:
+        results = {name: land_source(name, settings, con, force=force, log=log) for name in SOURCES}
+        land_daily_updates(con, settings.landing_dir / "sirene" / "updates", log=log)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sources", nargs="*", choices=[*SOURCES, []], help="default: all")
@@ -43,8 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
-        for name in args.sources or SOURCES:
-            land_source(name, force=args.force)
+        if args.sources:
+            for name in args.sources:
+                land_source(name, force=args.force)
+        else:
+            land_registry(force=args.force)
     except LandingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
