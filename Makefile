@@ -30,15 +30,17 @@ install:
 	@mkdir -p "$(DAGSTER_HOME)" && cp orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 sample: install
-	$(UV) run python -m ingestion.sample_data --scale $(SCALE)
+	@$(UV) run python -m ingestion.sample_data --scale $(SCALE)
 
+# one line per phase on the terminal, the full log in data/logs/, the summary at the end (JOB=daily_refresh, …)
+JOB ?= all_assets
 materialize: install
-	$(UV) run dagster asset materialize -m orchestration.definitions --select '*'
+	@$(UV) run python -m orchestration.materialize --job $(JOB)
 
 summary: install
 	@$(UV) run python -m publication.summary
 
-run: sample materialize summary
+run: sample materialize
 
 test: install
 	$(UV) run pytest

@@ -198,7 +198,7 @@ def check_identifier(value: str, kind: str) -> tuple[str, bool, str | None, str 
     return compact, False, None, None, f"a SIREN has 9 digits, got {len(compact)} characters"
 
 
-def _file_digest(paths: list[Path]) -> str:
+def snapshot_digest(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.name.encode())
@@ -322,7 +322,7 @@ def land_crm(con: duckdb.DuckDBPyConnection, crm_dir: Path, *, temp_dir: Path, f
     if not paths:
         log(f"no CRM export in {crm_dir}: raw.crm_records left as it is")
         return None
-    digest = _file_digest(paths)
+    digest = snapshot_digest(paths)
     last = con.execute("select file_sha256 from raw._load_log where table_name = 'crm_records' "
                        "order by finished_at desc limit 1").fetchone()
     if last and last[0] == digest and not force:

@@ -63,3 +63,42 @@ def scan_landing_zone(landing_dir: Path, known: dict[str, dict]) -> tuple[dict[s
         if not previous or previous["sha256"] != current.sha256:
             changed.setdefault(source, []).append(relative)
     return state, changed
+
+
+# The table of raw._load_log each source's loads are logged under (the CRM snapshot under crm_records)
+LOAD_LOG_TABLES = {"crm": "crm_records"}
+APPENDED_SOURCES = {"web_events", "email_events", "signals", "bodacc"}  # the others replace their table whole
+
+
+def not_yet_landed(con, landing_dir: Path, changed: dict[str, list[str]],
+                   state: dict[str, dict]) -> dict[str, list[str]]:
+    """The changed files whose content the warehouse does not hold yet, by source, judged from raw._load_log: a feed
+    file whose SHA-256 was appended before, a registry file whose SHA-256 is the last load's, or a CRM folder whose
+    snapshot digest is the last load's, is already landed (a new scan after `make run`, a sensor whose cursor was
+    reset)."""
+    from ingestion.crm import crm_export_files, snapshot_digest
+
+    logged = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
+                         "and table_name = '_load_log'").fetchone()[0]
+    if not logged:
+        return changed
+    remaining: dict[str, list[str]] = {}
+    for source, files in changed.items():
+        table = LOAD_LOG_TABLES.get(source, source)
+        if source == "crm":
+            last = con.execute("select arg_max(file_sha256, finished_at) from raw._load_log where table_name = ?",
+                               [table]).fetchone()[0]
+            paths = crm_export_files(landing_dir / "crm")
+            if last is None or not paths or snapshot_digest(paths) != last:
+                remaining[source] = files
+            continue
+        if source in APPENDED_SOURCES:
+            landed = {row[0] for row in con.execute(
+                "select distinct file_sha256 from raw._load_log where table_name = ?", [table]).fetchall()}
+        else:
+            landed = {con.execute("select arg_max(file_sha256, finished_at) from raw._load_log where table_name = ?",
+                                  [table]).fetchone()[0]}
+        new = [f for f in files if state[f]["sha256"] not in landed]
+        if new:
+            remaining[source] = new
+    return remaining

@@ -36,6 +36,11 @@ class Settings:
         """Where DuckDB spills and where zip archives are unpacked: beside the warehouse, never in /tmp."""
         return self.duckdb_path.parent / "tmp"
 
+    @property
+    def log_dir(self) -> Path:
+        """Where the terminal commands (make run, make materialize, the sample generator) write their full logs."""
+        return self.duckdb_path.parent / "logs"
+
 
 def today_in_paris() -> dt.date:
     """The as-of date when LEADS_AS_OF is not set: the day a run starts, in Europe/Paris. (dbt run alone counts the

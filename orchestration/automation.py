@@ -24,7 +24,8 @@ import os
 import dagster as dg
 from dagster_dbt import build_dbt_asset_selection
 
-from ingestion.landing_zone import scan_landing_zone
+from ingestion.landing_zone import not_yet_landed, scan_landing_zone
+from ingestion.warehouse import WarehouseBusyError, connection_config, open_warehouse
 from orchestration.assets.dbt import dbt_asset_defs
 from orchestration.assets.matching import crm_company_candidates
 from orchestration.jobs import download_sirene_stock_job
@@ -126,9 +127,17 @@ monthly_sirene_stock_schedule = dg.ScheduleDefinition(
                 "everything downstream.",
 )
 def landing_zone_sensor(context: dg.SensorEvaluationContext, settings: PipelineSettings) -> dg.SensorResult:
-    landing_dir = settings.load().landing_dir
+    loaded = settings.load()
+    landing_dir = loaded.landing_dir
     known = json.loads(context.cursor) if context.cursor else {}
     state, changed = scan_landing_zone(landing_dir, known)
+    if changed and loaded.duckdb_path.exists():
+        # what the warehouse already holds never starts a run (a first tick after `make run`, a reset cursor)
+        try:
+            with open_warehouse(str(loaded.duckdb_path), connection_config(loaded), read_only=True, wait_s=0) as con:
+                changed = not_yet_landed(con, landing_dir, changed, state)
+        except WarehouseBusyError as busy:  # a run is writing: it may be landing these very files; look again later
+            return dg.SensorResult(skip_reason=f"{busy}; looking again at the next tick")
     if not changed:
         return dg.SensorResult(skip_reason=f"nothing new in {landing_dir}", cursor=json.dumps(state))
     keys = [dg.AssetKey(path) for source in sorted(changed) for path in LANDING_ASSETS.get(source, [])]

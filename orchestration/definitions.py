@@ -10,6 +10,7 @@ from orchestration.assets.matching import crm_company_candidates, matching_check
 from orchestration.assets.publication import published_leads, qualification_report
 from orchestration.assets.registry import registry_assets, registry_checks
 from orchestration.jobs import download_sirene_stock_job
+from orchestration.progress import progress_logger
 from orchestration.resources import build_resources
 
 ALL_ASSETS = [*registry_assets, crm_exports, *intent_assets, *dbt_asset_defs, crm_company_candidates,
@@ -23,6 +24,8 @@ defs = dg.Definitions(
     schedules=automation.schedules,
     sensors=automation.sensors,
     resources=build_resources(),
+    # Dagster's console logger, the default; the terminal runner (orchestration.materialize) adds `progress`
+    loggers={"console": dg.colored_console_logger, "progress": progress_logger},
     # One DuckDB file takes one writing process at a time: steps run one after another in the run's process.
     executor=dg.in_process_executor,
 )

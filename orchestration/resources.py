@@ -20,6 +20,11 @@ DBT_BOUND_TO_ITS_RUN = REPO_ROOT / "orchestration" / "bin" / "dbt"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 
+# Every asset and check that opens the warehouse is in this concurrency pool. The DuckDB file takes one writing
+# process at a time, and the instance (orchestration/dagster.yaml) lets one run at a time hold the pool: the others
+# wait in the queue, each said once in the daemon's log.
+WAREHOUSE_POOL = "warehouse"
+
 
 def _manifest_is_stale() -> bool:
     """No manifest yet (fresh clone), or a model, macro, seed, test or setting edited since it was parsed."""

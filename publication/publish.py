@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,15 +95,23 @@ def _check_publishable(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return rows
 
 
-def publish_marts(settings: Settings, log: Log = logger.info) -> Publication:
-    """Write the publication aside, reading the warehouse read-only, then swap each file in atomically."""
+def publish_marts(settings: Settings, log: Log = logger.info, failed_checks: Sequence[str] = ()) -> Publication:
+    """Write the publication aside, reading the warehouse read-only, then swap each file in atomically.
+    `failed_checks` (the run's warnings, one line each) are written in publication.json for the summary."""
     publish_dir = settings.publish_dir
     with duckdb.connect(config=connection_config(settings)) as con:
         con.execute(f"attach '{settings.duckdb_path}' as warehouse (read_only)")
-        return _publish(con, publish_dir, log)
+        return _publish(con, publish_dir, log, failed_checks)
 
 
-def _publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, log: Log) -> Publication:
+def _last_build_at(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    found = con.execute("select count(*) from information_schema.tables where table_catalog = 'warehouse' "
+                        "and table_schema = 'ops' and table_name = 'dbt_builds'").fetchone()[0]
+    return con.execute("select max(finished_at) from warehouse.ops.dbt_builds").fetchone()[0] if found else None
+
+
+def _publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, log: Log,
+             failed_checks: Sequence[str] = ()) -> Publication:
     rows = _check_publishable(con)
     publish_dir.mkdir(parents=True, exist_ok=True)
     parquet_dir = publish_dir / "parquet"
@@ -126,6 +135,7 @@ def _publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, log: Log) -> Pub
         for mart, path in staged_parquet.items():
             con.execute(f"copy (select * from warehouse.marts.{mart}) to '{path}' (format parquet, compression zstd)")
         as_of = con.execute("select max(as_of) from warehouse.marts.qualified_leads").fetchone()[0]
+        built_at = _last_build_at(con)
         # the swap: each rename is atomic; the manifest is written last and names what is published
         database = publish_dir / DATABASE_NAME
         os.replace(staged_db, database)
@@ -139,6 +149,9 @@ def _publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, log: Log) -> Pub
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "as_of": str(as_of) if as_of else None, "rows": rows, "database": DATABASE_NAME,
             "parquet": {mart: f"parquet/{mart}.parquet" for mart in marts}, "views": list(BI_VIEWS),
+            # the dbt build these marts come from (ops.dbt_builds, UTC), and the checks that failed in the run
+            "warehouse_built_at": built_at.isoformat(sep=" ") if built_at else None,
+            "failed_checks": list(failed_checks),
         }, indent=2) + "\n")
         os.replace(staged_manifest, manifest)
     finally:

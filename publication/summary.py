@@ -3,6 +3,7 @@ qualification: status counts, the best leads with their reasons, the top net-new
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 
@@ -11,6 +12,9 @@ from publication.report import REPORT_DIR, backtest_summary, headlines, too_litt
 from ingestion.settings import load_settings
 from ingestion.warehouse import connect, table_exists
 
+TOP_LEADS = 5
+REASON_WIDTH = 150  # one terminal line per part of the reasons; the mart holds them whole
+
 
 def main() -> int:
     settings = load_settings()
@@ -18,67 +22,99 @@ def main() -> int:
         print(f"no warehouse at {settings.duckdb_path}: run `make run` first", file=sys.stderr)
         return 1
     with connect(settings, read_only=True) as con:
-        print(f"\nWarehouse {settings.duckdb_path}\n")
+        print(f"\nWarehouse {settings.duckdb_path}")
         if table_exists(con, "raw", "_load_log"):
-            # feeds append file by file: count their files; registry tables and the CRM are replaced whole
-            print(con.sql("""
-                select table_name as "table", count(*) as loads, arg_max(file_name, finished_at) as last_file,
-                       case when table_name in ('web_events', 'email_events', 'signals', 'bodacc')
-                            then sum(rows_loaded) else arg_max(rows_loaded, finished_at) end as rows,
-                       sum(rows_quarantined) as quarantined, max(finished_at)::timestamp(0) as last_landed_at
-                from raw._load_log group by table_name order by 1"""))
+            print_landed(con)
         if table_exists(con, "intermediate", "int_companies"):
-            print(con.sql("""
-                select count(*) as companies,
-                       count(*) filter (where is_active) as active,
-                       count(*) filter (where not is_diffusible) as protected,
-                       count(*) filter (where is_individual_entrepreneur) as individual_entrepreneurs,
-                       count(revenue_eur) as with_known_revenue
-                from intermediate.int_companies"""))
-            print(con.sql("""
-                select region_name as region, count(*) as active_companies
-                from intermediate.int_companies where is_active group by 1 order by 2 desc limit 5"""))
+            companies, active, protected, individuals, with_revenue = con.execute("""
+                select count(*), count(*) filter (where is_active), count(*) filter (where not is_diffusible),
+                       count(*) filter (where is_individual_entrepreneur), count(revenue_eur)
+                from intermediate.int_companies""").fetchone()
+            print(f"Registry: {companies:,} companies, {active:,} active; {protected:,} with protected data, "
+                  f"{individuals:,} individual entrepreneurs, {with_revenue:,} with a known revenue")
         if table_exists(con, "intermediate", "int_crm__company_matches"):
-            print(con.sql("""
-                select match_method, count(*) as crm_companies, round(avg(match_confidence), 3) as avg_confidence
-                from intermediate.int_crm__company_matches group by 1 order by 2 desc"""))
+            methods = con.execute("""select match_method, count(*) from intermediate.int_crm__company_matches
+                                     group by 1 order by 2 desc""").fetchall()
+            print(f"CRM companies matched to the registry: {sum(n for _, n in methods):,} — "
+                  + ", ".join(f"{method} {n:,}" for method, n in methods))
         if table_exists(con, "intermediate", "int_intent__web_events"):
-            print(con.sql("""
-                select count(*) as web_events, count(email) as identified,
-                       count(*) filter (where is_attributed_retroactively) as attributed_retroactively,
-                       count(*) filter (where is_known_person) as of_known_people,
-                       count(domain_siren) as tied_to_a_company_by_domain
-                from intermediate.int_intent__web_events"""))
+            events, identified, retro, known, by_domain = con.execute("""
+                select count(*), count(email), count(*) filter (where is_attributed_retroactively),
+                       count(*) filter (where is_known_person), count(domain_siren)
+                from intermediate.int_intent__web_events""").fetchone()
+            print(f"Web events: {events:,}; {identified:,} identified ({retro:,} retroactively), {known:,} of CRM "
+                  f"people, {by_domain:,} tied to a company by its domain")
         if table_exists(con, "marts", "qualified_leads"):
             print_qualification(con)
         if table_exists(con, "marts", "backtest_summary"):
             print_backtest(con)
+        built_at = last_build_at(con)
+    print_publication(settings, built_at)
+    return 0
+
+
+def print_landed(con) -> None:
+    # feeds append file by file: count their files; registry tables and the CRM are replaced whole
+    rows = con.execute("""
+        select table_name, count(*), arg_max(file_name, finished_at),
+               case when table_name in ('web_events', 'email_events', 'signals', 'bodacc')
+                    then sum(rows_loaded) else arg_max(rows_loaded, finished_at) end,
+               sum(rows_quarantined), max(finished_at)::timestamp(0)
+        from raw._load_log group by table_name order by 1""").fetchall()
+    print("Landed (table: rows, quarantined, last file, when):")
+    for table, loads, last_file, landed, quarantined, at in rows:
+        files = f"{loads} files, last " if loads > 1 else ""
+        print(f"  {table}: {landed:,} rows, {quarantined:,} quarantined — {files}{_short(last_file, 40)}, {at}")
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def last_build_at(con):
+    """When dbt last built the marts, in UTC (its on-run-end hook records each build in ops.dbt_builds), or None."""
+    if not table_exists(con, "ops", "dbt_builds"):
+        return None
+    return con.execute("select max(finished_at) from ops.dbt_builds").fetchone()[0]
+
+
+def print_publication(settings, built_at) -> None:
     manifest = settings.publish_dir / "publication.json"
-    if manifest.exists():
-        published = json.loads(manifest.read_text())
-        print(f"\nPublished for BI tools (as of {published['as_of']}, {published['published_at']}): "
-              f"{settings.publish_dir / published['database']} and {settings.publish_dir / 'parquet'}/")
+    if not manifest.exists():
+        print("\nNot published for BI tools yet: `make materialize` publishes the marts.")
+        return
+    published = json.loads(manifest.read_text())
+    print(f"\nPublished for BI tools (as of {published['as_of']}, {published['published_at']}): "
+          f"{settings.publish_dir / published['database']} and {settings.publish_dir / 'parquet'}/")
+    source_build = published.get("warehouse_built_at")
+    if built_at is not None and (source_build is None or built_at > dt.datetime.fromisoformat(source_build)):
+        print(f"  The warehouse was rebuilt at {built_at} (UTC), after the build this publication shows "
+              f"({source_build or 'unknown'}): BI tools still read the older one. Run `make materialize` to "
+              f"publish it.")
+    failed = published.get("failed_checks") or []
+    if failed:
+        print(f"  {len(failed)} check(s) failed in the run that published it (warnings: published anyway):")
+        for check in failed:
+            print(f"    - {check}")
     page = settings.publish_dir / REPORT_DIR / "index.html"
     if page.exists():
         print(f"Does qualification work? Charts and findings: {page}")
-    return 0
 
 
 def print_qualification(con) -> None:
     as_of = con.execute("select max(as_of) from marts.qualified_leads").fetchone()[0]
     counts = mart_report.status_counts(con)
-    print(f"Qualified leads as of {as_of}: {sum(counts.values())} people")
-    for status, count in counts.items():
-        print(f"  {status:<13}{count:>8}")
-    print(f"  {'contactable':<13}{mart_report.contactable_leads(con):>8}\n")
+    print(f"\nQualified leads as of {as_of}: {sum(counts.values()):,} people — "
+          + ", ".join(f"{status} {count:,}" for status, count in counts.items())
+          + f"; {mart_report.contactable_leads(con):,} contactable")
     print("Top leads (not disqualified, highest lead score first):")
-    for rank, row in enumerate(mart_report.top_leads(con), start=1):
+    for rank, row in enumerate(mart_report.top_leads(con, limit=TOP_LEADS), start=1):
         lead = dict(zip(mart_report.TOP_LEAD_COLUMNS, row))
         print(f"{rank:>3}. {lead['name']} — {lead['company']} [{lead['lead_id']}] {lead['status'].upper()} "
               f"lead score {lead['lead_score']} (fit {lead['fit']}, engagement {lead['engagement']}, "
               f"intent {lead['intent']}){'' if lead['contactable'] else ' — not contactable'}")
         for part in lead["score_reasons"].split(" | "):
-            print(f"       {part}")
+            print(f"       {_short(part, REASON_WIDTH)}")
     if table_exists(con, "marts", "target_accounts"):
         total = con.execute("select count(*) from marts.target_accounts").fetchone()[0]
         print(f"\nNet-new target accounts (registry, not in the CRM): {total}" + ("; the first five:" if total else

@@ -113,10 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="default: LEADS_LANDING_DIR")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="default: LEADS_AS_OF or today")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = load_settings()
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = settings.log_dir / "sample_data.log"
+    # every line to the log file; the terminal gets one per part generated
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", filename=log_path, filemode="w")
+    print(f"Generating the sample landing zone (scale {args.scale}); full log: {log_path}", flush=True)
+
+    def log(message: str) -> None:
+        logging.info(message)
+        if message.startswith(("generated", "landing zone written")):
+            print(f"  {message.split(': {')[0]}", flush=True)
+
     generate(args.out or settings.landing_dir, scale=args.scale, seed=args.seed, sirene_format=args.sirene_format,
-             as_of=args.as_of, memory_limit=settings.duckdb_memory_limit)
+             as_of=args.as_of, memory_limit=settings.duckdb_memory_limit, log=log)
     return 0
 
 

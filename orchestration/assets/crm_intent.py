@@ -5,7 +5,8 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.crm import land_crm
 from ingestion.intent import FEEDS, ids_repeated_with_other_content, land_feed
-from orchestration.resources import PipelineSettings
+from orchestration.assets.quality import percent
+from orchestration.resources import PipelineSettings, WAREHOUSE_POOL
 
 
 class ReloadConfig(dg.Config):
@@ -19,6 +20,7 @@ def _table_metadata(con, table: str) -> dict:
 
 
 @dg.multi_asset(
+    pool=WAREHOUSE_POOL,
     specs=[
         dg.AssetSpec(["raw", "crm_records"], group_name="crm", kinds={"duckdb", "python"},
                      description="Every CRM export (HubSpot, Salesforce) as one snapshot: one row per file, record, "
@@ -73,7 +75,7 @@ DESCRIPTIONS = {
 
 def _feed_asset(name: str) -> dg.AssetsDefinition:
     @dg.asset(key=["raw", name], group_name="intent", kinds={"duckdb", "python"}, description=DESCRIPTIONS[name],
-              metadata={"landing_folder": FEEDS[name].folder})
+              metadata={"landing_folder": FEEDS[name].folder}, pool=WAREHOUSE_POOL)
     def _asset(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb: DuckDBResource,
                settings: PipelineSettings):
         settings = settings.load()
@@ -88,20 +90,33 @@ def _feed_asset(name: str) -> dg.AssetsDefinition:
 intent_assets = [_feed_asset(name) for name in FEEDS]
 
 
+FEED_QUARANTINE_THRESHOLD = 0.01
+
+
 def _feed_quarantine_check(name: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=dg.AssetKey(["raw", name]), name="few_rows_quarantined",
-                    description="Under 1 % of the feed's rows were rejected into quarantine.")
+    @dg.asset_check(pool=WAREHOUSE_POOL, asset=dg.AssetKey(["raw", name]), name="few_rows_quarantined",
+                    description=f"Under {percent(FEED_QUARANTINE_THRESHOLD)} of the feed's rows were rejected into "
+                                f"quarantine.{name}. A warning: the good rows are landed and scored.")
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             loaded = con.execute(f"select count(*) from raw.{name}").fetchone()[0]
             rejected = con.execute(f"select count(*) from quarantine.{name}").fetchone()[0]
             by_reason = con.execute(f"select reason, count(*) from quarantine.{name} group by 1 order by 2 desc "
                                     f"limit 5").fetchall()
+            by_file = con.execute(f"select source_file, count(*) from quarantine.{name} group by 1 order by 2 desc "
+                                  f"limit 5").fetchall()
         share = rejected / max(loaded + rejected, 1)
         return dg.AssetCheckResult(
-            passed=share < 0.01, severity=dg.AssetCheckSeverity.WARN,
-            metadata={"rows_quarantined": rejected, "share": round(share, 6),
-                      "top_reasons": "; ".join(f"{r} ({n})" for r, n in by_reason) or "none"},
+            passed=share < FEED_QUARANTINE_THRESHOLD, severity=dg.AssetCheckSeverity.WARN,
+            description=f"{rejected:,} rows quarantined ({percent(share)}, threshold {percent(FEED_QUARANTINE_THRESHOLD)})"
+                        + (f", from {by_file[0][0]}" if by_file else ""),
+            metadata={"rows_quarantined": rejected, "share_quarantined": percent(share),
+                      "threshold": percent(FEED_QUARANTINE_THRESHOLD),
+                      "files": "; ".join(f"{f} ({n})" for f, n in by_file) or "none",
+                      "quarantine_table": f"quarantine.{name}",
+                      "top_reasons": "; ".join(f"{r} ({n})" for r, n in by_reason) or "none",
+                      "what_to_do": f"select * from quarantine.{name} shows each rejected line with its reason; fix "
+                                    f"the file at its source and drop it in the landing zone again"},
         )
 
     return _check
@@ -110,7 +125,7 @@ def _feed_quarantine_check(name: str) -> dg.AssetChecksDefinition:
 def _feed_duplicate_ids_check(name: str) -> dg.AssetChecksDefinition:
     key = FEEDS[name].required[0]
 
-    @dg.asset_check(asset=dg.AssetKey(["raw", name]), name="ids_repeated_with_other_content",
+    @dg.asset_check(pool=WAREHOUSE_POOL, asset=dg.AssetKey(["raw", name]), name="ids_repeated_with_other_content",
                     description=f"No {key} of the files landed last (within a day of the latest landing) is also "
                                 f"in the feed with different content: staging keeps one row per id, so the other "
                                 f"version is dropped; they are counted here, with examples.")
@@ -125,21 +140,29 @@ def _feed_duplicate_ids_check(name: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-@dg.asset_check(asset=dg.AssetKey(["raw", "crm_records"]), name="few_rows_quarantined",
-                description="Under 1 % of CRM export lines were rejected into quarantine.")
+@dg.asset_check(pool=WAREHOUSE_POOL, asset=dg.AssetKey(["raw", "crm_records"]), name="few_rows_quarantined",
+                description=f"Under {percent(FEED_QUARANTINE_THRESHOLD)} of CRM export lines were rejected into "
+                            f"quarantine.crm_records.")
 def crm_quarantine_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         records = con.execute("select count(distinct (source_file, record_number)) from raw.crm_records").fetchone()[0]
         rejected = con.execute("select count(*) from quarantine.crm_records").fetchone()[0]
+        by_file = con.execute("select source_file, count(*) from quarantine.crm_records group by 1 order by 2 desc "
+                              "limit 5").fetchall()
     share = rejected / max(records + rejected, 1)
-    return dg.AssetCheckResult(passed=share < 0.01, severity=dg.AssetCheckSeverity.WARN,
-                               metadata={"records": records, "rows_quarantined": rejected, "share": round(share, 6)})
+    return dg.AssetCheckResult(
+        passed=share < FEED_QUARANTINE_THRESHOLD, severity=dg.AssetCheckSeverity.WARN,
+        description=f"{rejected:,} lines quarantined ({percent(share)}, threshold {percent(FEED_QUARANTINE_THRESHOLD)})",
+        metadata={"records": records, "rows_quarantined": rejected, "share_quarantined": percent(share),
+                  "threshold": percent(FEED_QUARANTINE_THRESHOLD),
+                  "files": "; ".join(f"{f} ({n})" for f, n in by_file) or "none",
+                  "quarantine_table": "quarantine.crm_records"})
 
 
 @dg.asset_check(asset=dg.AssetKey(["raw", "crm_date_columns"]), name="every_date_column_has_a_day_month_order",
                 description="Every CRM column of dd/mm or mm/dd dates has a day/month order its values show (a part "
                             "above 12); the others land as unknown until the dbt var crm_ambiguous_date_order "
-                            "decides them.")
+                            "decides them.", pool=WAREHOUSE_POOL)
 def crm_date_order_check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         undecided = con.execute("""select source_file, header, example from raw.crm_date_columns

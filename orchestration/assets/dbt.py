@@ -2,9 +2,11 @@
 
 The project runs in two steps around the probabilistic matching tier (a Python asset, Splink): everything that does
 not depend on its output first, then `source:matching+`. Dagster orders the three steps from their dependencies.
-The marts' materialisations carry status counts, score distribution and top leads as metadata.
+Each model's materialisation carries its column types and row count; the marts' also their status counts, score
+distribution and top leads.
 """
 
+from dagster_shared.record import replace  # how dagster itself copies a spec with one attribute changed
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -15,7 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_duckdb import DuckDBResource
 
 from publication.mart_report import mart_report
-from orchestration.resources import PipelineSettings, dbt_project
+from orchestration.resources import PipelineSettings, WAREHOUSE_POOL, dbt_project
 from orchestration.run_watchdog import RUN_ID_ENV
 
 AFTER_MATCHING = "source:matching+"
@@ -36,7 +38,49 @@ class LayerTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
-TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """A dbt test as a Dagster check, described: the test's own `description` in the YAML when it has one, else
+        what the YAML asks, in words ("lead_score between 0 and 100")."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"][unique_id]
+        return replace(spec, description=test.get("description") or describe_test(test))
+
+
+def describe_test(test: Mapping[str, Any]) -> str:
+    """A generic dbt test in words, from its name and arguments; a singular test by its file."""
+    meta = test.get("test_metadata") or {}
+    if not meta:  # a singular test: its opening comment (after any config line) says what it asserts
+        said = []
+        for line in (test.get("raw_code") or "").splitlines():
+            if line.startswith("--"):
+                said.append(line.removeprefix("--").strip())
+            elif said or not line.startswith("{{"):
+                break
+        return " ".join(said) or f"The query in {test.get('original_file_path', test['name'])} returns no row."
+    kwargs = {k: v for k, v in (meta.get("kwargs") or {}).items() if k != "model"}
+    column = kwargs.pop("column_name", None)
+    subject = f"{column}" if column else "The table"
+    name = meta.get("name")
+    if name == "not_null":
+        return f"{subject} is never null."
+    if name == "unique":
+        return f"{subject} is unique."
+    if name == "accepted_values":
+        return f"{subject} is one of {', '.join(map(str, kwargs.get('values', [])))} (or null)."
+    if name == "relationships":
+        return f"Every {subject} is in {kwargs.get('field')} of {str(kwargs.get('to', '')).strip()}."
+    if name == "between":
+        return f"{subject} lies between {kwargs.get('min_value')} and {kwargs.get('max_value')}."
+    arguments = ", ".join(f"{k} = {v}" for k, v in kwargs.items())
+    return f"{name.replace('_', ' ')}" + (f" on {column}" if column else "") + (f" ({arguments})" if arguments else "") \
+        + f" (macro test_{name})."
+
+
+TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=True,
+                                                                   # a test on a source is a check of its raw asset
+                                                                   enable_source_tests_as_checks=True))
 
 
 def _dbt_build(context: dg.AssetExecutionContext, settings: PipelineSettings) -> list[str]:
@@ -50,18 +94,27 @@ def _dbt_build(context: dg.AssetExecutionContext, settings: PipelineSettings) ->
     return ["build", "--vars", json.dumps({"scored_dates": "with_backtest" if with_backtest else "today_only"})]
 
 
+def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
+                         settings: PipelineSettings) -> Iterator[Any]:
+    """`dbt build`, its events held until dbt exits (dbt holds the DuckDB file while it runs), then each model's
+    materialisation given its column types and row count, and the marts their report. dbt's own progress ("k of N")
+    is in the logs as it happens; the materialisations reach Dagster when the step ends."""
+    held, failure = [], None
+    try:
+        for event in dbt.cli(_dbt_build(context, settings), context=context).stream():
+            held.append(event)
+    except Exception as error:  # still record what dbt built before failing
+        failure = error
+    yield from _described(context, duckdb, held)
+    if failure is not None:
+        raise failure
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
-            exclude=AFTER_MATCHING, name="dbt_models")
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings):
-    yield from dbt.cli(_dbt_build(context, settings), context=context).stream()
-
-
-def _reported_mart(context: dg.AssetExecutionContext, event: Any) -> str | None:
-    if isinstance(event, dg.Output):
-        key = context.asset_key_for_output(event.output_name)
-    else:
-        key = getattr(event, "asset_key", None)
-    return key.path[-1] if key is not None and key.path[-1] in REPORTED_MARTS else None
+            exclude=AFTER_MATCHING, name="dbt_models", pool=WAREHOUSE_POOL)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
+               settings: PipelineSettings):
+    yield from _built_and_described(context, dbt, duckdb, settings)
 
 
 def _metadata_value(name: str, value: Any) -> Any:
@@ -70,43 +123,58 @@ def _metadata_value(name: str, value: Any) -> Any:
     return dg.MetadataValue.json(value) if isinstance(value, dict) else value
 
 
-def _with_reports(context: dg.AssetExecutionContext, duckdb: DuckDBResource, held: list) -> Iterator[Any]:
-    """The held mart events, their materialisations enriched with the mart's report (dbt has exited: the warehouse
-    can be read)."""
+def _table_description(con, table_name: str, materialized: str | None,
+                       declared: dg.TableSchema | None) -> dict[str, Any]:
+    """Column types as the warehouse has them (with the descriptions the dbt YAML gives), and the row count of a
+    table (not of a view: counting one runs its query)."""
+    _, schema, table = table_name.split(".")
+    columns = con.execute("select column_name, data_type from information_schema.columns "
+                          "where table_schema = ? and table_name = ? order by ordinal_position",
+                          [schema, table]).fetchall()
+    descriptions = {c.name: c.description for c in declared.columns} if declared else {}
+    metadata: dict[str, Any] = {"dagster/column_schema": dg.TableSchema(columns=[
+        dg.TableColumn(name, data_type.lower(), description=descriptions.get(name)) for name, data_type in columns])}
+    if materialized != "view":
+        metadata["dagster/row_count"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+    return metadata
+
+
+def _described(context: dg.AssetExecutionContext, duckdb: DuckDBResource, held: list) -> Iterator[Any]:
+    """The held events in dbt's order, each model's materialisation with its types and row count, the marts' with
+    their report (status counts, score distribution, top leads)."""
+    if not any(isinstance(event, dg.Output) for event in held):
+        yield from held
+        return
     with duckdb.get_connection() as con:
         for event in held:
-            mart = _reported_mart(context, event)
-            if mart and isinstance(event, dg.Output):
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                spec = context.assets_def.specs_by_key[key]
+                extra: dict[str, Any] = {}
+                metadata = dict(event.metadata)
+                if "Execution Duration" in metadata:  # dagster-dbt's, in seconds: say so
+                    metadata["Execution Duration (s)"] = metadata.pop("Execution Duration")
                 try:
-                    report = mart_report(con, mart)
-                except Exception as error:  # a report must never hide a successful build
-                    context.log.warning(f"could not summarise marts.{mart}: {error}")
-                    report = {}
-                extra = {name.removesuffix("_table"): _metadata_value(name, value) for name, value in report.items()}
-                event = event.with_metadata({**event.metadata, **extra})
-                if "status_counts" in report:
-                    context.log.info(f"lead statuses: {report['status_counts']}")
+                    extra.update(_table_description(con, spec.metadata["dagster/table_name"],
+                                                    spec.metadata.get("dagster-dbt/materialization_type"),
+                                                    spec.metadata.get("dagster/column_schema")))
+                    if key.path[-1] in REPORTED_MARTS:
+                        report = mart_report(con, key.path[-1])
+                        extra.update({name.removesuffix("_table"): _metadata_value(name, value)
+                                      for name, value in report.items()})
+                        if "status_counts" in report:
+                            context.log.info(f"lead statuses: {report['status_counts']}")
+                except Exception as error:  # a description must never hide a successful build
+                    context.log.warning(f"could not describe {key.to_user_string()}: {error}")
+                event = event.with_metadata({**metadata, **extra})
             yield event
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
-            select=AFTER_MATCHING, name="dbt_models_after_matching")
+            select=AFTER_MATCHING, name="dbt_models_after_matching", pool=WAREHOUSE_POOL)
 def dbt_models_after_matching(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
                               settings: PipelineSettings):
-    # dbt holds the DuckDB file while it runs: from the first mart on, events are held back (in order, as Dagster
-    # wants them topological) and the marts reported once dbt has exited.
-    held, failure = [], None
-    try:
-        for event in dbt.cli(_dbt_build(context, settings), context=context).stream():
-            if held or _reported_mart(context, event):
-                held.append(event)
-            else:
-                yield event
-    except Exception as error:  # still record what dbt built before failing
-        failure = error
-    yield from _with_reports(context, duckdb, held)
-    if failure is not None:
-        raise failure
+    yield from _built_and_described(context, dbt, duckdb, settings)
 
 
 dbt_asset_defs = [dbt_models, dbt_models_after_matching]

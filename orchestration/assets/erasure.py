@@ -7,10 +7,11 @@ import dagster as dg
 from privacy.erasure import rewrite_warehouse_file
 from ingestion.warehouse import connection_config
 from orchestration.assets.dbt import dbt_asset_defs
-from orchestration.resources import PipelineSettings
+from orchestration.resources import PipelineSettings, WAREHOUSE_POOL
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     key=["erasure", "warehouse_file_rewritten"],
     group_name="erasure",
     kinds={"duckdb"},

@@ -9,10 +9,33 @@ import dagster as dg
 from publication.publish import BI_VIEWS, PUBLISHED_MARTS, publish_marts
 from publication.report import write_report
 from orchestration.assets.erasure import warehouse_file_rewritten
-from orchestration.resources import PipelineSettings
+from orchestration.resources import PipelineSettings, WAREHOUSE_POOL
+
+
+FAILED_CHECKS_TAG = "leads/failed_checks"
+
+
+def failed_checks_of_run(context: dg.AssetExecutionContext) -> list[str]:
+    """The checks that failed earlier in this run (the blocking ones stop the run before this), one line each: the
+    asset, the check, the severity and what it found."""
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000).records
+    lines = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.passed:
+            continue
+        severity = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "error"
+        found = evaluation.description or ", ".join(
+            f"{k} {getattr(v, 'value', v)}" for k, v in evaluation.metadata.items()
+            if k in ("file", "files", "quarantine_table", "table"))
+        lines.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} ({severity})"
+                     + (f": {found}" if found else ""))
+    return lines
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     key=["published", "leads"],
     group_name="publication",
     kinds={"duckdb", "parquet"},
@@ -22,8 +45,13 @@ from orchestration.resources import PipelineSettings
                 "file and never block the pipeline.",
 )
 def published_leads(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
-    publication = publish_marts(settings.load(), log=context.log.info)
+    failed = failed_checks_of_run(context)
+    publication = publish_marts(settings.load(), log=context.log.info, failed_checks=failed)
+    if failed:  # seen in the run list, and in the summary (publication.json)
+        context.instance.add_run_tags(context.run_id, {FAILED_CHECKS_TAG: str(len(failed))})
+        context.log.warning(f"published with {len(failed)} failed check(s): " + "; ".join(failed))
     return dg.MaterializeResult(metadata={
+        "failed_checks": dg.MetadataValue.md("\n".join(f"- {line}" for line in failed) or "none"),
         "path": dg.MetadataValue.path(str(publication.database)),
         "as_of": publication.as_of,
         "rows": dg.MetadataValue.json(publication.rows),
@@ -34,6 +62,7 @@ def published_leads(context: dg.AssetExecutionContext, settings: PipelineSetting
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     key=["published", "qualification_report"],
     group_name="publication",
     kinds={"html", "png"},

@@ -7,7 +7,8 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.land import land_source
 from ingestion.sirene_api import SireneApiUnavailable, fetch_daily_updates, land_daily_updates
-from orchestration.resources import PipelineSettings
+from orchestration.assets.quality import percent
+from orchestration.resources import PipelineSettings, WAREHOUSE_POOL
 from ingestion.sources import SOURCES
 from ingestion.warehouse import table_exists
 
@@ -32,6 +33,7 @@ def _landing_asset(name: str) -> dg.AssetsDefinition:
     folder, stem, spec = SOURCES[name]
 
     @dg.asset(
+    pool=WAREHOUSE_POOL,
         key=["raw", name],
         group_name=folder,
         kinds={"duckdb", "python"},
@@ -63,11 +65,15 @@ def _landing_asset(name: str) -> dg.AssetsDefinition:
     return _asset
 
 
+REGISTRY_QUARANTINE_THRESHOLD = 0.001
+
+
 def _quarantine_check(name: str) -> dg.AssetChecksDefinition:
     spec = SOURCES[name][2]
 
-    @dg.asset_check(asset=dg.AssetKey(["raw", name]), name="few_rows_quarantined",
-                    description="Under 0.1 % of the last load's rows were rejected into quarantine.")
+    @dg.asset_check(pool=WAREHOUSE_POOL, asset=dg.AssetKey(["raw", name]), name="few_rows_quarantined",
+                    description=f"Under {percent(REGISTRY_QUARANTINE_THRESHOLD)} of the last load's rows were "
+                                f"rejected into quarantine.{spec.table}.")
     def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         with duckdb.get_connection() as con:
             last = con.execute(
@@ -79,9 +85,12 @@ def _quarantine_check(name: str) -> dg.AssetChecksDefinition:
         loaded, quarantined, file_name = last
         share = quarantined / max(loaded + quarantined, 1)
         return dg.AssetCheckResult(
-            passed=share < 0.001,
+            passed=share < REGISTRY_QUARANTINE_THRESHOLD,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"file": file_name, "rows_quarantined": quarantined, "share": round(share, 6),
+            description=f"{quarantined:,} rows of {file_name} quarantined ({percent(share)}, threshold "
+                        f"{percent(REGISTRY_QUARANTINE_THRESHOLD)})",
+            metadata={"file": file_name, "rows_quarantined": quarantined, "share_quarantined": percent(share),
+                      "threshold": percent(REGISTRY_QUARANTINE_THRESHOLD),
                       "quarantine_table": f"quarantine.{spec.table}"},
         )
 
@@ -98,6 +107,7 @@ class SireneUpdatesConfig(dg.Config):
 
 
 @dg.multi_asset(
+    pool=WAREHOUSE_POOL,
     specs=[dg.AssetSpec(["raw", f"sirene_updates_{name}"], group_name="sirene", kinds={"duckdb", "python"},
                         description=f"API Sirene 3.11 daily updates of the {name.replace('_', ' ')}, merged over the "
                                     "stock in staging (the latest dateDernierTraitement wins).")
