@@ -11,13 +11,14 @@ endif
 SCALE ?= 0.001
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install sample materialize summary run test test-calendar dev validate bench bench-matching bench-scoring bench-backtest bench-daily clean
+.PHONY: help install sample materialize summary run test test-calendar dev docs validate bench bench-matching bench-scoring bench-backtest bench-daily clean
 
 help:
 	@echo "make run       install, generate the sample landing zone, materialise every asset, print a summary"
 	@echo "make test      install and run the whole test suite"
 	@echo "make test-calendar  the date-sensitive tests again on other days (CALENDAR_DATES), as CI does"
 	@echo "make dev       open the Dagster UI on http://127.0.0.1:3000"
+	@echo "make docs      serve the dbt documentation (models, columns, lineage) on http://127.0.0.1:8080"
 	@echo "make bench     national-scale benchmark of the registry (long; never in CI)"
 	@echo "make bench-matching  national-scale CRM, intent and matching benchmark (long; never in CI)"
 	@echo "make bench-scoring   national-scale scoring of 1 M leads (after bench-matching; never in CI)"
@@ -61,6 +62,12 @@ validate: install
 
 dev: install
 	$(UV) run dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# the catalogue (column types) is read from the warehouse: after `make run`
+DOCS_PORT ?= 8080
+docs: install
+	cd dbt_project && $(UV) run dbt docs generate --quiet && \
+		$(UV) run dbt docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 bench: install
 	$(UV) run python -m bench.registry

@@ -9,6 +9,8 @@
   revenue) are left to the runs those files start (the sensor), and the backtest to its weekly run.
 - `weekly_backtest_schedule`: every Monday at 07:00 Europe/Paris, the backtest (26 weekly as-of dates, minutes at
   national scale) and the report, then the publication.
+- `source_freshness_sensor`: every 10 minutes, whether a source is late: the SIRENE stock older than 33 days, the
+  CRM exports or a feed with nothing new for 30 hours (warnings on the landing assets' Checks tab).
 - `monthly_sirene_stock_schedule`: on the 2nd of each month at 03:00 Europe/Paris, downloads the new SIRENE stock
   (INSEE publishes it on the 1st); the sensor then lands it.
 
@@ -27,6 +29,7 @@ from dagster_dbt import build_dbt_asset_selection
 from ingestion.landing_zone import not_yet_landed, scan_landing_zone
 from ingestion.warehouse import WarehouseBusyError, connection_config, open_warehouse
 from orchestration.assets.dbt import dbt_asset_defs
+from orchestration.assets.freshness import freshness_sensor
 from orchestration.assets.matching import crm_company_candidates
 from orchestration.jobs import download_sirene_stock_job
 from orchestration.resources import PipelineSettings
@@ -155,5 +158,5 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, settings: PipelineS
 
 
 schedules = [daily_refresh_schedule, weekly_backtest_schedule, monthly_sirene_stock_schedule]
-sensors = [landing_zone_sensor, dead_run_watchdog]
+sensors = [landing_zone_sensor, dead_run_watchdog, freshness_sensor(RUNNING_SENSOR)]
 jobs = [daily_refresh_job, weekly_backtest_job, all_assets_job]

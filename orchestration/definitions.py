@@ -6,6 +6,7 @@ from orchestration import automation
 from orchestration.assets.crm_intent import crm_exports, intent_assets, intent_checks
 from orchestration.assets.dbt import dbt_asset_defs
 from orchestration.assets.erasure import warehouse_file_rewritten
+from orchestration.assets.freshness import freshness_checks
 from orchestration.assets.matching import crm_company_candidates, matching_checks
 from orchestration.assets.publication import published_leads, qualification_report
 from orchestration.assets.registry import registry_assets, registry_checks
@@ -15,7 +16,7 @@ from orchestration.resources import build_resources
 
 ALL_ASSETS = [*registry_assets, crm_exports, *intent_assets, *dbt_asset_defs, crm_company_candidates,
               warehouse_file_rewritten, published_leads, qualification_report]
-ALL_CHECKS = [*registry_checks, *intent_checks, *matching_checks]
+ALL_CHECKS = [*registry_checks, *intent_checks, *matching_checks, *freshness_checks]
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,

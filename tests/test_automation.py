@@ -61,6 +61,7 @@ def _evaluate(defs, cursor: str | None):
 
 def test_a_new_or_changed_file_starts_one_run_of_what_depends_on_it(defs, tmp_path, monkeypatch):
     monkeypatch.setenv("LEADS_LANDING_DIR", str(tmp_path))
+    monkeypatch.setenv("LEADS_DUCKDB_PATH", str(tmp_path / "none_yet.duckdb"))  # nothing landed yet
     (tmp_path / "crm").mkdir()
     (tmp_path / "intent" / "web_events").mkdir(parents=True)
     (tmp_path / "crm" / "contacts.csv").write_text("Email\nanne@x.fr\n")

@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.crm import land_crm
 from ingestion.intent import FEEDS, ids_repeated_with_other_content, land_feed
+from ingestion.landing import last_new_content_at
 from orchestration.assets.quality import percent
 from orchestration.resources import PipelineSettings, WAREHOUSE_POOL
 
@@ -14,9 +15,15 @@ class ReloadConfig(dg.Config):
     """Land every file again even when its content was already landed."""
 
 
-def _table_metadata(con, table: str) -> dict:
-    return {"dagster/row_count": con.execute(f"select count(*) from raw.{table}").fetchone()[0],
-            "dagster/table_name": f"raw.{table}"}
+def _table_metadata(con, table: str, logged_as: str | None = None) -> dict:
+    """Rows, table name, and when new content last came in (logged_as: the raw._load_log name of the load, the CRM
+    snapshot's for its four tables), which the source freshness checks read."""
+    metadata = {"dagster/row_count": con.execute(f"select count(*) from raw.{table}").fetchone()[0],
+                "dagster/table_name": f"raw.{table}"}
+    landed_at = last_new_content_at(con, logged_as or table)
+    if landed_at is not None:
+        metadata["dagster/last_updated_timestamp"] = dg.MetadataValue.timestamp(landed_at)
+    return metadata
 
 
 @dg.multi_asset(
@@ -48,7 +55,7 @@ def crm_exports(context: dg.AssetExecutionContext, config: ReloadConfig, duckdb:
                        "identifiers_checked": result.identifiers_checked,
                        "identifiers_invalid": result.identifiers_invalid}
         for table in ("crm_records", "crm_identifier_checks", "crm_date_columns", "crm_erasure_requests"):
-            meta = _table_metadata(con, table) if _exists(con, table) else {"dagster/row_count": 0}
+            meta = _table_metadata(con, table, "crm_records") if _exists(con, table) else {"dagster/row_count": 0}
             yield dg.MaterializeResult(asset_key=["raw", table], metadata={**meta, **summary})
 
 

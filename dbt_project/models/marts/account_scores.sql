@@ -43,9 +43,9 @@ leads as (
     select
         siren,
         count(*) as leads,
-        sum(case when status = 'sql' then 1 else 0 end) as sql_leads,
-        sum(case when status = 'mql' then 1 else 0 end) as mql_leads,
-        sum(case when contactable then 1 else 0 end) as contactable_leads
+        count(case when status = 'sql' then 1 end) as sql_leads,
+        count(case when status = 'mql' then 1 end) as mql_leads,
+        count(case when contactable then 1 end) as contactable_leads
     from {{ ref('int_leads__qualification') }}
     where as_of_date = {{ as_of_date() }} and siren is not null
     group by siren
@@ -73,7 +73,7 @@ select
     c.naf_label,
     c.headcount_band,
     c.headcount_band_label,
-    c.revenue_eur,
+    cast(c.revenue_eur as decimal(18, 2)) as revenue_eur,  -- money: exact, as BI tools expect it
     c.departement,
     c.region,
     c.region_name,

@@ -26,10 +26,10 @@ counted as (
         segment_type,
         segment_value,
         count(*) as leads,
-        sum(case when reached_mql then 1 else 0 end) as mqls,
-        sum(case when reached_sql then 1 else 0 end) as sqls,
-        sum(case when reached_opportunity then 1 else 0 end) as opportunities,
-        sum(case when reached_won then 1 else 0 end) as won
+        count(case when reached_mql then 1 end) as mqls,
+        count(case when reached_sql then 1 end) as sqls,
+        count(case when reached_opportunity then 1 end) as opportunities,
+        count(case when reached_won then 1 end) as won
         {%- for start, finish, name in spans %},
         {{ median("case when " ~ finish ~ " >= " ~ start ~ " then "
                   ~ dbt.datediff(start, finish, 'day') ~ " end") }} as median_{{ name }}

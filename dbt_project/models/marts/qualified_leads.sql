@@ -48,7 +48,7 @@ select
     l.naf_label,
     l.headcount_band,
     l.headcount_band_label,
-    l.revenue_eur,
+    cast(l.revenue_eur as decimal(18, 2)) as revenue_eur,  -- money: exact, as BI tools expect it
     l.departement,
     l.region,
     l.region_name,

@@ -31,7 +31,7 @@ select
     naf_label,
     headcount_band,
     headcount_band_label,
-    revenue_eur,
+    cast(revenue_eur as decimal(18, 2)) as revenue_eur,  -- money: exact, as BI tools expect it
     code_postal,
     libelle_commune,
     departement,

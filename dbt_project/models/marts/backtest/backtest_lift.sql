@@ -20,8 +20,8 @@ by_score as (
         count(distinct lead_id) as leads,
         min(lead_score) as min_lead_score,
         max(lead_score) as max_lead_score,
-        sum(case when converted then 1 else 0 end) as opportunities,
-        sum(case when won then 1 else 0 end) as won
+        count(case when converted then 1 end) as opportunities,
+        count(case when won then 1 end) as won
     from scores
     group by score_decile
 ),

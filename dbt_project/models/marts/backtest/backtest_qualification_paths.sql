@@ -4,11 +4,11 @@
 select
     qualification_path,
     count(*) as qualified_leads,
-    sum(case when converted then 1 else 0 end) as opportunities,
+    count(case when converted then 1 end) as opportunities,
     round(avg(case when converted then 1.0 else 0.0 end), 4) as conversion_rate,
-    sum(case when won then 1 else 0 end) as won,
+    count(case when won then 1 end) as won,
     round(avg(case when won then 1.0 else 0.0 end), 4) as win_rate,
-    sum(case when first_sql_on is not null then 1 else 0 end) as reached_sql,
+    count(case when first_sql_on is not null then 1 end) as reached_sql,
     count(days_to_sql) as with_days_to_sql,
     {{ median('days_to_sql') }} as median_days_to_sql
 from {{ ref('backtest_qualified_leads') }}

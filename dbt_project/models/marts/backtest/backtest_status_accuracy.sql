@@ -21,13 +21,13 @@ select
     flagged_as,
     outcome,
     count(*) as lead_dates,
-    sum(case when flagged then 1 else 0 end) as flagged,
-    sum(case when happened then 1 else 0 end) as happened,
-    sum(case when flagged and happened then 1 else 0 end) as flagged_and_happened,
-    round(cast(sum(case when flagged and happened then 1 else 0 end) as double)
-          / nullif(sum(case when flagged then 1 else 0 end), 0), 4) as precision,
-    round(cast(sum(case when flagged and happened then 1 else 0 end) as double)
-          / nullif(sum(case when happened then 1 else 0 end), 0), 4) as recall,
-    round(cast(sum(case when happened then 1 else 0 end) as double) / count(*), 4) as base_rate
+    count(case when flagged then 1 end) as flagged,
+    count(case when happened then 1 end) as happened,
+    count(case when flagged and happened then 1 end) as flagged_and_happened,
+    round(cast(count(case when flagged and happened then 1 end) as double)
+          / nullif(count(case when flagged then 1 end), 0), 4) as precision,
+    round(cast(count(case when flagged and happened then 1 end) as double)
+          / nullif(count(case when happened then 1 end), 0), 4) as recall,
+    round(cast(count(case when happened then 1 end) as double) / count(*), 4) as base_rate
 from outcomes
 group by flagged_as, outcome

@@ -1,0 +1,89 @@
+"""The published tables' columns as BI users read them: name, type in the published files (DuckDB and Parquet have
+the same), and meaning (the dbt YAML's description). The README's "Published columns" section is this output:
+
+    uv run python -m publication.columns            # print the section
+    uv run python -m publication.columns --write    # rewrite it in README.md
+
+A test fails when the README and the publication disagree (a column added, a type changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from ingestion.settings import REPO_ROOT, load_settings
+from publication.publish import DATABASE_NAME, PUBLISHED_MARTS
+
+README = REPO_ROOT / "README.md"
+START, END = "<!-- published-columns:start -->", "<!-- published-columns:end -->"
+MODEL_FOLDERS = [REPO_ROOT / "dbt_project" / "models" / "marts"]
+
+
+def declared_columns() -> dict[str, tuple[str, dict[str, str]]]:
+    """Each mart's description and its columns' descriptions, from the marts' YAML files."""
+    found = {}
+    for folder in MODEL_FOLDERS:
+        for path in sorted(folder.rglob("*.yml")):
+            for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+                columns = {c["name"]: " ".join(str(c.get("description", "")).split()) for c in model.get("columns", [])}
+                found[model["name"]] = (" ".join(str(model.get("description", "")).split()), columns)
+    return found
+
+
+def published_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return con.execute("select column_name, data_type from information_schema.columns where table_schema = 'main' "
+                       "and table_name = ? order by ordinal_position", [table]).fetchall()
+
+
+def section(publish_dir: Path) -> str:
+    declared = declared_columns()
+    lines = [START, ""]
+    with duckdb.connect(str(publish_dir / DATABASE_NAME), read_only=True) as con:
+        for mart in PUBLISHED_MARTS:
+            columns = published_types(con, mart)
+            if not columns:
+                continue
+            description, meanings = declared.get(mart, ("", {}))
+            first_sentence = description.split(". ")[0].rstrip(".") + "." if description else ""
+            lines += [f"**{mart}** — {first_sentence}", "", "| column | type | meaning |", "|---|---|---|"]
+            lines += [f"| `{name}` | {data_type} | {meanings.get(name, '').replace('|', '/')} |"
+                      for name, data_type in columns]
+            lines.append("")
+    return "\n".join([*lines, END])
+
+
+def readme_section(text: str) -> str | None:
+    if START not in text or END not in text:
+        return None
+    return text[text.index(START):text.index(END) + len(END)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help="rewrite the section in README.md")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if not (settings.publish_dir / DATABASE_NAME).exists():
+        print(f"nothing published in {settings.publish_dir}: run `make run` first", file=sys.stderr)
+        return 1
+    generated = section(settings.publish_dir)
+    if not args.write:
+        print(generated)
+        return 0
+    text = README.read_text(encoding="utf-8")
+    current = readme_section(text)
+    if current is None:
+        print(f"{README} has no {START} … {END} section to rewrite", file=sys.stderr)
+        return 1
+    README.write_text(text.replace(current, generated), encoding="utf-8")
+    print(f"rewrote the published columns in {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

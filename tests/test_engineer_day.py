@@ -1,0 +1,197 @@
+"""The data engineer's day: the sensor starts from what is already landed, failed checks are visible (in the
+publication, the run's tags and the summary) and a blocking one stops the publication, the terminal shows a line
+per phase, and BI tools get the same types from the DuckDB file and the Parquet files, as the README lists them."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from publication.publish import PUBLISHED_MARTS
+
+
+@pytest.fixture
+def defs():
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def _sensor(defs, cursor=None):
+    from orchestration.resources import build_resources
+
+    context = dg.build_sensor_context(cursor=cursor, repository_def=defs.get_repository_def(),
+                                      resources={"settings": build_resources()["settings"]})
+    return defs.get_sensor_def("landing_zone_sensor")(context)
+
+
+def test_the_sensor_starts_no_run_for_files_the_warehouse_already_holds(defs, warehouse, warehouse_copy, tmp_path,
+                                                                        monkeypatch):
+    """`make dev` right after `make run`: the sensor's first look (no cursor) finds every file already landed."""
+    zone = tmp_path / "zone"
+    shutil.copytree(warehouse["zone"], zone, ignore=shutil.ignore_patterns("_truth"))
+    monkeypatch.setenv("LEADS_LANDING_DIR", str(zone))
+    monkeypatch.setenv("LEADS_DUCKDB_PATH", str(warehouse_copy))
+
+    first = _sensor(defs)
+    assert first.run_requests == [], [r.run_key for r in first.run_requests]
+
+    # a new signals file is news: one run, of the signals and what depends on them
+    (zone / "intent" / "signals" / "more.jsonl").write_text(
+        '{"signal_id": "s-new", "signal_type": "funding", "occurred_at": "2026-11-20", "siren": "552100554"}\n')
+    [request] = _sensor(defs, first.cursor).run_requests
+    selected = {key.to_user_string() for key in request.asset_selection}
+    assert "raw/signals" in selected and "raw/crm_records" not in selected
+
+    # while a run writes the warehouse, the sensor waits rather than guess
+    with duckdb.connect(str(warehouse_copy)):
+        busy = _sensor(defs, first.cursor)
+    assert busy.run_requests == [] and "in use" in busy.skip_message
+
+
+def _run(selection, settings_env: dict, monkeypatch, db, publish_dir):
+    from ingestion.settings import load_settings
+    from orchestration.definitions import ALL_ASSETS, ALL_CHECKS
+    from orchestration.resources import build_resources
+
+    monkeypatch.setenv("LEADS_DUCKDB_PATH", str(db))
+    monkeypatch.setenv("LEADS_PUBLISH_DIR", str(publish_dir))
+    for key, value in settings_env.items():
+        monkeypatch.setenv(key, value)
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], selection=selection, instance=instance,
+                            resources=build_resources(load_settings()), raise_on_error=False)
+    return result, instance
+
+
+PUBLISHED = dg.AssetKey(["published", "leads"])
+ATTRIBUTION = dg.AssetCheckKey(dg.AssetKey(["intermediate", "int_intent__web_events"]), "identified_events_are_known")
+MATCH_RATE = dg.AssetCheckKey(dg.AssetKey(["marts", "qualified_leads"]), "crm_companies_matched_to_the_registry")
+
+
+def test_a_failed_warning_is_in_the_run_tags_the_publication_and_the_summary(warehouse, warehouse_copy, tmp_path,
+                                                                             monkeypatch, capsys):
+    publish_dir = tmp_path / "published"
+    selection = dg.AssetSelection.assets(PUBLISHED) | dg.AssetSelection.checks(ATTRIBUTION, MATCH_RATE)
+    result, instance = _run(selection, {"LEADS_MIN_IDENTIFIED_EVENTS_KNOWN": "1.01"}, monkeypatch, warehouse_copy,
+                            publish_dir)
+    assert result.success, "a warning does not fail the run"
+    [failed] = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert failed.asset_check_key == ATTRIBUTION
+
+    run = instance.get_run_by_id(result.run_id)
+    assert run.tags.get("leads/failed_checks") == "1", "seen in the run list"
+    metadata = result.asset_materializations_for_node("published__leads")[0].metadata
+    assert "identified_events_are_known" in metadata["failed_checks"].value
+    assert "intermediate.int_intent__web_events" in metadata["failed_checks"].value, "names the table to look at"
+
+    manifest = json.loads((publish_dir / "publication.json").read_text())
+    assert len(manifest["failed_checks"]) == 1
+
+    from publication import summary
+
+    capsys.readouterr()
+    assert summary.main() == 0
+    printed = capsys.readouterr().out
+    assert "1 check(s) failed" in printed and "identified_events_are_known (warning)" in printed
+
+
+def test_a_blocking_check_that_fails_stops_the_publication_and_bi_keeps_the_last_one(warehouse, warehouse_copy,
+                                                                                     tmp_path, monkeypatch):
+    publish_dir = tmp_path / "published"
+    shutil.copytree(warehouse["published"], publish_dir)
+    before = (publish_dir / "publication.json").read_text()
+    selection = dg.AssetSelection.assets(PUBLISHED) | dg.AssetSelection.checks(MATCH_RATE)
+    result, _ = _run(selection, {"LEADS_MIN_MATCH_RATE": "1.01"}, monkeypatch, warehouse_copy, publish_dir)
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert "matched" in (evaluation.description or "")
+    assert not result.asset_materializations_for_node("published__leads"), "publication skipped"
+    assert (publish_dir / "publication.json").read_text() == before
+
+
+def test_every_published_column_has_the_same_type_in_duckdb_and_parquet(warehouse):
+    """Counts are BIGINT (a HUGEINT from a SUM is refused by some BI drivers, and became DOUBLE in Parquet), money is
+    DECIMAL; the Parquet file reads back with the types of the DuckDB file."""
+    published = warehouse["published"]
+    with duckdb.connect(str(published / "leads.duckdb"), read_only=True) as con:
+        for mart in PUBLISHED_MARTS:
+            in_duckdb = con.execute("select column_name, data_type from information_schema.columns "
+                                    "where table_schema = 'main' and table_name = ? order by ordinal_position",
+                                    [mart]).fetchall()
+            in_parquet = [(name, kind) for name, kind, *_ in con.execute(
+                f"describe select * from read_parquet('{published / 'parquet' / f'{mart}.parquet'}')").fetchall()]
+            assert in_duckdb and in_duckdb == in_parquet, mart
+            assert not [c for c, kind in in_duckdb if kind in ("HUGEINT", "UHUGEINT")], mart
+            money = [kind for c, kind in in_duckdb if c.endswith("_eur")]
+            assert all(kind.startswith("DECIMAL") for kind in money), (mart, money)
+
+
+def test_the_readme_lists_every_published_column_with_its_type(warehouse):
+    from publication.columns import README, readme_section, section
+
+    assert readme_section(README.read_text(encoding="utf-8")) == section(warehouse["published"]), (
+        "the README's published columns are out of date: `uv run python -m publication.columns --write`")
+
+
+def test_the_terminal_gets_one_line_per_phase_and_dbt_as_a_count():
+    from orchestration.progress import Progress, materialized_line
+
+    out = io.StringIO()
+    progress = Progress(out)
+    for done in range(1, 221):
+        progress.dbt_output(f"13:05:04  {done} of 220 OK created sql table model marts.m{done} ....... [OK in 0.1s]")
+        progress.dbt_output(f"13:05:04  {done} of 220 START sql table model marts.m{done} ....... [RUN]")
+    progress.dbt_output("13:05:05  7 of 220 WARN 3 every_status_occurs ....... [WARN 3 in 0.1s]")
+    lines = out.getvalue().splitlines()
+    assert 3 <= len(lines) <= 6, lines
+    assert lines[-2].endswith("dbt 220 of 220 models and tests done")
+    assert "WARN" in lines[-1] and "every_status_occurs" in lines[-1], "a warning always gets its line"
+    assert materialized_line("raw/signals", {"rows_loaded": 5, "dagster/row_count": 110, "rows_quarantined": 2}) \
+        == "raw/signals: 5 rows landed, 110 in the table, 2 quarantined"
+    assert materialized_line("marts/qualified_leads", {"dagster/row_count": 3}) is None, "dbt's count says those"
+
+
+def test_dbt_models_show_column_types_row_counts_owners_and_described_checks(warehouse, defs):
+    """What the asset page of marts/qualified_leads shows."""
+    result = warehouse["result"]
+    [materialization] = [m for m in result.get_asset_materialization_events()
+                         if m.asset_key == dg.AssetKey(["marts", "qualified_leads"])]
+    metadata = materialization.materialization.metadata
+    with duckdb.connect(str(warehouse["path"]), read_only=True) as con:
+        rows = con.execute("select count(*) from marts.qualified_leads").fetchone()[0]
+    assert metadata["dagster/row_count"].value == rows
+    columns = {c.name: c for c in metadata["dagster/column_schema"].value.columns}
+    assert columns["lead_score"].type == "integer" and columns["revenue_eur"].type.startswith("decimal")
+    assert columns["lead_id"].description, "the dbt YAML's description stays beside the type"
+    assert "Execution Duration (s)" in metadata
+
+    graph = defs.resolve_asset_graph()
+    spec = graph.get(dg.AssetKey(["marts", "qualified_leads"]))
+    assert "team:data-engineering" in spec.owners
+    assert "team:revenue-operations" in graph.get(dg.AssetKey(["scoring", "engagement_activity_weights"])).owners
+    checks = [graph.get_check_spec(k) for k in graph.asset_check_keys if k.asset_key == spec.key]
+    assert len(checks) >= 20 and all(c.description for c in checks)
+    names = [c.name for c in checks]
+    assert len({n[:30] for n in names}) == len(names), "no two checks look the same once the UI truncates them"
+    assert [c for c in checks if c.name == "lead_score_between_0_and_100"][0].description \
+        == "lead_score lies between 0 and 100."
+
+
+def test_landing_assets_say_when_their_source_last_brought_something_new(warehouse, defs):
+    """The source freshness checks read `dagster/last_updated_timestamp`, the last load of new content."""
+    result = warehouse["result"]
+    for key in (["raw", "sirene_unites_legales"], ["raw", "crm_records"], ["raw", "signals"]):
+        [event] = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(key)]
+        assert "dagster/last_updated_timestamp" in event.materialization.metadata, key
+    checked = {k.asset_key.to_user_string() for k in defs.resolve_asset_graph().asset_check_keys
+               if k.name == "freshness_check"}
+    assert {"raw/sirene_unites_legales", "raw/crm_records", "raw/web_events"} <= checked
+    evaluations = {e.asset_check_key.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()
+                   if e.asset_check_key.name == "freshness_check"}
+    assert evaluations["raw/web_events"].passed, "just landed: fresh (the wall clock's, not the as-of date's)"
