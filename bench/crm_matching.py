@@ -25,16 +25,17 @@ from bench.registry import REPO, RESULTS, _peak_rss_mb
 DBT = str(Path(sys.executable).parent / "dbt")
 
 
-def _dbt(*args: str) -> float:
+def _dbt(*args: str, target: Path) -> float:
     started = time.monotonic()
-    out = subprocess.run([DBT, *args, "--quiet"], cwd=REPO / "dbt_project", capture_output=True, text=True)
+    out = subprocess.run([DBT, *args, "--quiet", "--target-path", str(target)], cwd=REPO / "dbt_project",
+                         capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{out.stdout[-4000:]}\n{out.stderr[-2000:]}")
     return round(time.monotonic() - started, 1)
 
 
-def _node_times() -> dict[str, float]:
-    results = json.loads((REPO / "dbt_project" / "target" / "run_results.json").read_text())
+def _node_times(target: Path) -> dict[str, float]:
+    results = json.loads((target / "run_results.json").read_text())
     return {r["unique_id"].split(".")[-1]: round(r["execution_time"], 1) for r in results["results"]
             if r["unique_id"].startswith("model.")}
 
@@ -87,14 +88,15 @@ def main(argv: list[str] | None = None) -> int:
             steps[f"land_{feed}"] = round(time.monotonic() - t, 1)
             feeds[feed] = result.rows_loaded
         report["feed_rows"] = feeds
-    steps["dbt_before_matching"] = _dbt("build", "--exclude", "source:matching+")
-    model_times = _node_times()
+    target = work / "dbt_target_matching"
+    steps["dbt_before_matching"] = _dbt("build", "--exclude", "source:matching+", target=target)
+    model_times = _node_times(target)
     with connect(settings) as con:
         t = time.monotonic()
         report["splink"] = score_crm_company_candidates(con, log=log)
         steps["splink"] = round(time.monotonic() - t, 1)
-    steps["dbt_after_matching"] = _dbt("build", "--select", "source:matching+")
-    model_times.update(_node_times())
+    steps["dbt_after_matching"] = _dbt("build", "--select", "source:matching+", target=target)
+    model_times.update(_node_times(target))
     matching_models = ["int_crm__companies", "int_crm__company_matches_exact", "int_crm__companies_to_match",
                        "int_registry__match_candidates", "int_crm__company_matches"]
     report["matching_s"] = round(steps["splink"] + sum(model_times.get(m, 0) for m in matching_models), 1)

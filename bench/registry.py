@@ -23,7 +23,8 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "bench" / "results"
+# where results go: bench/results/, or LEADS_BENCH_RESULTS (the suite's smoke runs write to a temporary folder)
+RESULTS = Path(os.environ.get("LEADS_BENCH_RESULTS") or REPO / "bench" / "results")
 
 
 def _peak_rss_mb() -> float:
@@ -112,7 +113,8 @@ def phase_pipeline(zone: Path, work: Path) -> dict:
     landing_s = time.monotonic() - started
     landing_rss = _peak_rss_mb()
     t = time.monotonic()
-    dbt = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--select", "+int_companies", "--quiet"], cwd=REPO / "dbt_project",
+    dbt = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--select", "+int_companies", "--indirect-selection", "cautious", "--quiet",
+                          "--target-path", str(work / "dbt_target_registry")], cwd=REPO / "dbt_project",
                          capture_output=True, text=True)
     if dbt.returncode:
         raise SystemExit(f"dbt build failed:\n{dbt.stdout[-3000:]}\n{dbt.stderr[-3000:]}")

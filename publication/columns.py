@@ -21,18 +21,22 @@ from publication.publish import DATABASE_NAME, PUBLISHED_MARTS
 
 README = REPO_ROOT / "README.md"
 START, END = "<!-- published-columns:start -->", "<!-- published-columns:end -->"
-MODEL_FOLDERS = [REPO_ROOT / "dbt_project" / "models" / "marts"]
+MODELS = REPO_ROOT / "dbt_project" / "models"
 
 
-def declared_columns() -> dict[str, tuple[str, dict[str, str]]]:
-    """Each mart's description and its columns' descriptions, from the marts' YAML files."""
+def declared_columns() -> tuple[dict[str, tuple[str, dict[str, str]]], dict[str, str]]:
+    """Each model's description and its columns' descriptions, from the dbt YAML files; and for each column name the
+    first description found (marts first): a name means the same thing in every model of the project."""
     found = {}
-    for folder in MODEL_FOLDERS:
-        for path in sorted(folder.rglob("*.yml")):
-            for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
-                columns = {c["name"]: " ".join(str(c.get("description", "")).split()) for c in model.get("columns", [])}
-                found[model["name"]] = (" ".join(str(model.get("description", "")).split()), columns)
-    return found
+    by_name: dict[str, str] = {}
+    for path in sorted(MODELS.rglob("*.yml"), key=lambda p: (MODELS / "marts" not in p.parents, str(p))):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            columns = {c["name"]: " ".join(str(c.get("description", "")).split()) for c in model.get("columns", [])}
+            found[model["name"]] = (" ".join(str(model.get("description", "")).split()), columns)
+            for name, description in columns.items():
+                if description:
+                    by_name.setdefault(name, description)
+    return found, by_name
 
 
 def published_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
@@ -41,7 +45,7 @@ def published_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[st
 
 
 def section(publish_dir: Path) -> str:
-    declared = declared_columns()
+    declared, by_name = declared_columns()
     lines = [START, ""]
     with duckdb.connect(str(publish_dir / DATABASE_NAME), read_only=True) as con:
         for mart in PUBLISHED_MARTS:
@@ -51,7 +55,7 @@ def section(publish_dir: Path) -> str:
             description, meanings = declared.get(mart, ("", {}))
             first_sentence = description.split(". ")[0].rstrip(".") + "." if description else ""
             lines += [f"**{mart}** — {first_sentence}", "", "| column | type | meaning |", "|---|---|---|"]
-            lines += [f"| `{name}` | {data_type} | {meanings.get(name, '').replace('|', '/')} |"
+            lines += [f"| `{name}` | {data_type} | {(meanings.get(name) or by_name.get(name, '')).replace('|', '/')} |"
                       for name, data_type in columns]
             lines.append("")
     return "\n".join([*lines, END])

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 
 import dagster as dg
 import duckdb
@@ -48,10 +50,17 @@ def test_the_sensor_starts_no_run_for_files_the_warehouse_already_holds(defs, wa
     selected = {key.to_user_string() for key in request.asset_selection}
     assert "raw/signals" in selected and "raw/crm_records" not in selected
 
-    # while a run writes the warehouse, the sensor waits rather than guess
-    with duckdb.connect(str(warehouse_copy)):
+    # while a run writes the warehouse (another process holds it), the sensor looks again later rather than guess
+    writer = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('holding', flush=True); time.sleep(120)", str(warehouse_copy)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "holding"
         busy = _sensor(defs, first.cursor)
-    assert busy.run_requests == [] and "in use" in busy.skip_message
+    finally:
+        writer.kill()
+        writer.wait()
+    assert busy.run_requests == [] and "in use" in busy.skip_reason.skip_message
 
 
 def _run(selection, settings_env: dict, monkeypatch, db, publish_dir):
@@ -178,7 +187,8 @@ def test_dbt_models_show_column_types_row_counts_owners_and_described_checks(war
     checks = [graph.get_check_spec(k) for k in graph.asset_check_keys if k.asset_key == spec.key]
     assert len(checks) >= 20 and all(c.description for c in checks)
     names = [c.name for c in checks]
-    assert len({n[:30] for n in names}) == len(names), "no two checks look the same once the UI truncates them"
+    # the UI cuts a long name in its middle: beginning and end must tell two checks apart
+    assert len({(n[:24], n[-12:]) for n in names}) == len(names), "no two checks look the same once cut"
     assert [c for c in checks if c.name == "lead_score_between_0_and_100"][0].description \
         == "lead_score lies between 0 and 100."
 

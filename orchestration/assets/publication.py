@@ -26,9 +26,9 @@ def failed_checks_of_run(context: dg.AssetExecutionContext) -> list[str]:
         if evaluation.passed:
             continue
         severity = "warning" if evaluation.severity == dg.AssetCheckSeverity.WARN else "error"
-        found = evaluation.description or ", ".join(
-            f"{k} {getattr(v, 'value', v)}" for k, v in evaluation.metadata.items()
-            if k in ("file", "files", "quarantine_table", "table"))
+        where = [f"{k} {getattr(v, 'value', v)}" for k, v in evaluation.metadata.items()
+                 if k in ("file", "files", "quarantine_table", "table")]
+        found = "; ".join(part for part in [evaluation.description, *where] if part)
         lines.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} ({severity})"
                      + (f": {found}" if found else ""))
     return lines
