@@ -19,7 +19,7 @@ def failed_checks_of_run(context: dg.AssetExecutionContext) -> list[str]:
     """The checks that failed earlier in this run (the blocking ones stop the run before this), one line each: the
     asset, the check, the severity and what it found."""
     records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000).records
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000).records
     lines = []
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
@@ -48,7 +48,7 @@ def published_leads(context: dg.AssetExecutionContext, settings: PipelineSetting
     failed = failed_checks_of_run(context)
     publication = publish_marts(settings.load(), log=context.log.info, failed_checks=failed)
     if failed:  # seen in the run list, and in the summary (publication.json)
-        context.instance.add_run_tags(context.run_id, {FAILED_CHECKS_TAG: str(len(failed))})
+        context.instance.add_run_tags(context.run.run_id, {FAILED_CHECKS_TAG: str(len(failed))})
         context.log.warning(f"published with {len(failed)} failed check(s): " + "; ".join(failed))
     return dg.MaterializeResult(metadata={
         "failed_checks": dg.MetadataValue.md("\n".join(f"- {line}" for line in failed) or "none"),
