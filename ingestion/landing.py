@@ -34,8 +34,7 @@ create table if not exists raw._load_log (
 def last_new_content_at(con: duckdb.DuckDBPyConnection, table: str) -> float | None:
     """When the warehouse last took in new content for `table` (a load in raw._load_log; an unchanged file is not
     logged), as a Unix timestamp: how late a source is counts from there. None before the first load."""
-    if not con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
-                       "and table_name = '_load_log'").fetchone()[0]:
+    if not table_exists(con, "raw", "_load_log"):
         return None
     # finished_at is the session's local time (now()::timestamp): back to an instant in the same time zone
     return con.execute("select epoch(max(finished_at)::timestamptz) from raw._load_log where table_name = ?",

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ingestion.landing import file_sha256
+from ingestion.warehouse import table_exists
 
 # Which source a landed file feeds, by its path in the landing zone (first match wins).
 SOURCE_PATTERNS = [
@@ -78,9 +79,7 @@ def not_yet_landed(con, landing_dir: Path, changed: dict[str, list[str]],
     reset)."""
     from ingestion.crm import crm_export_files, snapshot_digest
 
-    logged = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
-                         "and table_name = '_load_log'").fetchone()[0]
-    if not logged:
+    if not table_exists(con, "raw", "_load_log"):
         return changed
     remaining: dict[str, list[str]] = {}
     for source, files in changed.items():

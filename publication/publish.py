@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.settings import Settings
-from ingestion.warehouse import Log, connection_config
+from ingestion.warehouse import Log, connection_config, table_exists
 
 logger = logging.getLogger(__name__)
 
@@ -104,10 +104,13 @@ def publish_marts(settings: Settings, log: Log = logger.info, failed_checks: Seq
         return _publish(con, publish_dir, log, failed_checks)
 
 
-def _last_build_at(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
-    found = con.execute("select count(*) from information_schema.tables where table_catalog = 'warehouse' "
-                        "and table_schema = 'ops' and table_name = 'dbt_builds'").fetchone()[0]
-    return con.execute("select max(finished_at) from warehouse.ops.dbt_builds").fetchone()[0] if found else None
+def last_build_at(con: duckdb.DuckDBPyConnection, database: str | None = None) -> dt.datetime | None:
+    """When dbt last built the marts, in UTC (ops.dbt_builds, which its on-run-end hook writes), or None before the
+    first build. `database`: the name the warehouse is attached as, when it is not the connection's own."""
+    if not table_exists(con, "ops", "dbt_builds"):
+        return None
+    table = f"{database}.ops.dbt_builds" if database else "ops.dbt_builds"
+    return con.execute(f"select max(finished_at) from {table}").fetchone()[0]
 
 
 def _publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, log: Log,
@@ -135,7 +138,7 @@ def _publish(con: duckdb.DuckDBPyConnection, publish_dir: Path, log: Log,
         for mart, path in staged_parquet.items():
             con.execute(f"copy (select * from warehouse.marts.{mart}) to '{path}' (format parquet, compression zstd)")
         as_of = con.execute("select max(as_of) from warehouse.marts.qualified_leads").fetchone()[0]
-        built_at = _last_build_at(con)
+        built_at = last_build_at(con, "warehouse")
         # the swap: each rename is atomic; the manifest is written last and names what is published
         database = publish_dir / DATABASE_NAME
         os.replace(staged_db, database)

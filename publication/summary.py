@@ -8,6 +8,7 @@ import json
 import sys
 
 from publication import mart_report
+from publication.publish import last_build_at
 from publication.report import REPORT_DIR, backtest_summary, headlines, too_little_history
 from ingestion.settings import load_settings
 from ingestion.warehouse import connect, table_exists
@@ -69,13 +70,6 @@ def print_landed(con) -> None:
 
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
-
-
-def last_build_at(con):
-    """When dbt last built the marts, in UTC (its on-run-end hook records each build in ops.dbt_builds), or None."""
-    if not table_exists(con, "ops", "dbt_builds"):
-        return None
-    return con.execute("select max(finished_at) from ops.dbt_builds").fetchone()[0]
 
 
 def print_publication(settings, built_at) -> None:

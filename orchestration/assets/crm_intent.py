@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.crm import land_crm
 from ingestion.intent import FEEDS, ids_repeated_with_other_content, land_feed
-from ingestion.landing import last_new_content_at
+from orchestration.assets.freshness import last_updated_metadata
 from orchestration.assets.quality import percent
 from orchestration.resources import PipelineSettings, WAREHOUSE_POOL
 
@@ -18,12 +18,8 @@ class ReloadConfig(dg.Config):
 def _table_metadata(con, table: str, logged_as: str | None = None) -> dict:
     """Rows, table name, and when new content last came in (logged_as: the raw._load_log name of the load, the CRM
     snapshot's for its four tables), which the source freshness checks read."""
-    metadata = {"dagster/row_count": con.execute(f"select count(*) from raw.{table}").fetchone()[0],
-                "dagster/table_name": f"raw.{table}"}
-    landed_at = last_new_content_at(con, logged_as or table)
-    if landed_at is not None:
-        metadata["dagster/last_updated_timestamp"] = dg.MetadataValue.timestamp(landed_at)
-    return metadata
+    return {"dagster/row_count": con.execute(f"select count(*) from raw.{table}").fetchone()[0],
+            "dagster/table_name": f"raw.{table}", **last_updated_metadata(con, logged_as or table)}
 
 
 @dg.multi_asset(

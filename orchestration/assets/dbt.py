@@ -110,13 +110,6 @@ def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         raise failure
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
-            exclude=AFTER_MATCHING, name="dbt_models", pool=WAREHOUSE_POOL)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
-               settings: PipelineSettings):
-    yield from _built_and_described(context, dbt, duckdb, settings)
-
-
 def _metadata_value(name: str, value: Any) -> Any:
     if name.endswith("_table"):
         return dg.MetadataValue.md(value)
@@ -170,11 +163,18 @@ def _described(context: dg.AssetExecutionContext, duckdb: DuckDBResource, held: 
             yield event
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
-            select=AFTER_MATCHING, name="dbt_models_after_matching", pool=WAREHOUSE_POOL)
-def dbt_models_after_matching(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
-                              settings: PipelineSettings):
-    yield from _built_and_described(context, dbt, duckdb, settings)
+def _dbt_step(name: str, **selection: str) -> dg.AssetsDefinition:
+    """One dbt step: the models a dbt selection (select= or exclude=) picks, built and described."""
+
+    @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
+                name=name, pool=WAREHOUSE_POOL, **selection)
+    def _step(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
+              settings: PipelineSettings):
+        yield from _built_and_described(context, dbt, duckdb, settings)
+
+    return _step
 
 
+dbt_models = _dbt_step("dbt_models", exclude=AFTER_MATCHING)
+dbt_models_after_matching = _dbt_step("dbt_models_after_matching", select=AFTER_MATCHING)
 dbt_asset_defs = [dbt_models, dbt_models_after_matching]

@@ -8,6 +8,8 @@ import datetime as dt
 
 import dagster as dg
 
+from ingestion.landing import last_new_content_at
+
 # INSEE publishes the SIRENE stocks on the 1st of each month: a stock older than a month and a couple of days is late
 SIRENE_STOCKS = [["raw", "sirene_unites_legales"], ["raw", "sirene_etablissements"]]
 MONTHLY = dt.timedelta(days=33)
@@ -15,6 +17,13 @@ MONTHLY = dt.timedelta(days=33)
 DAILY_SOURCES = [["raw", "crm_records"], ["raw", "web_events"], ["raw", "email_events"], ["raw", "signals"],
                  ["raw", "bodacc"]]
 DAILY = dt.timedelta(hours=30)
+
+def last_updated_metadata(con, table: str) -> dict:
+    """`dagster/last_updated_timestamp` for a landing asset: when raw._load_log last logged new content for `table`
+    (nothing before the first load)."""
+    landed_at = last_new_content_at(con, table)
+    return {} if landed_at is None else {"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(landed_at)}
+
 
 freshness_checks = [
     *dg.build_last_update_freshness_checks(assets=SIRENE_STOCKS, lower_bound_delta=MONTHLY),

@@ -6,8 +6,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.land import land_source
-from ingestion.landing import last_new_content_at
 from ingestion.sirene_api import SireneApiUnavailable, fetch_daily_updates, land_daily_updates
+from orchestration.assets.freshness import last_updated_metadata
 from orchestration.assets.quality import percent
 from orchestration.resources import PipelineSettings, WAREHOUSE_POOL
 from ingestion.sources import SOURCES
@@ -52,14 +52,13 @@ def _landing_asset(name: str) -> dg.AssetsDefinition:
                 "select column_name, data_type from information_schema.columns "
                 "where table_schema = 'raw' and table_name = ? order by ordinal_position", [spec.table]
             ).fetchall()
-            landed_at = last_new_content_at(con, spec.table)
+            landed = last_updated_metadata(con, spec.table)  # the source freshness checks read it
         metadata = {
             "dagster/row_count": rows,
             "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in columns]),
             "dagster/table_name": f"raw.{spec.table}",
+            **landed,
         }
-        if landed_at is not None:  # the source freshness checks read it
-            metadata["dagster/last_updated_timestamp"] = dg.MetadataValue.timestamp(landed_at)
         if result is None:
             metadata["file"] = f"absent: {settings.landing_dir / folder / stem}.{{zip,csv,parquet}}"
         else:
