@@ -26,7 +26,7 @@ help:
 	@echo "make bench-daily     national-scale daily refresh against a full rebuild (after bench-matching; never in CI)"
 
 install:
-	@$(UV) --version >/dev/null 2>&1 || { echo "Installing uv with pip…"; python3 -m pip install --quiet uv; }
+	@$(UV) --version >/dev/null 2>&1 || { echo "Installing uv with pip…"; python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore uv; }
 	@[ -x .venv/bin/dagster ] || echo "Installing the locked environment (uv.lock) into .venv: a few minutes the first time…"
 	@$(UV) sync --frozen --quiet
 	@mkdir -p "$(DAGSTER_HOME)" && cp orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"

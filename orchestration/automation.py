@@ -9,7 +9,7 @@
   revenue) are left to the runs those files start (the sensor), and the backtest to its weekly run.
 - `weekly_backtest_schedule`: every Monday at 07:00 Europe/Paris, the backtest (26 weekly as-of dates, minutes at
   national scale) and the report, then the publication.
-- `source_freshness_sensor`: every 10 minutes, whether a source is late: the SIRENE stock older than 33 days, the
+- `source_freshness_sensor`: looks every 10 minutes whether a source is late: the SIRENE stock older than 33 days, the
   CRM exports or a feed with nothing new for 30 hours (warnings on the landing assets' Checks tab).
 - `monthly_sirene_stock_schedule`: on the 2nd of each month at 03:00 Europe/Paris, downloads the new SIRENE stock
   (INSEE publishes it on the 1st); the sensor then lands it.

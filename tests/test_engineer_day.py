@@ -200,8 +200,42 @@ def test_landing_assets_say_when_their_source_last_brought_something_new(warehou
         [event] = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(key)]
         assert "dagster/last_updated_timestamp" in event.materialization.metadata, key
     checked = {k.asset_key.to_user_string() for k in defs.resolve_asset_graph().asset_check_keys
-               if k.name == "freshness_check"}
+               if k.name == "source_is_fresh"}
     assert {"raw/sirene_unites_legales", "raw/crm_records", "raw/web_events"} <= checked
     evaluations = {e.asset_check_key.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()
-                   if e.asset_check_key.name == "freshness_check"}
+                   if e.asset_check_key.name == "source_is_fresh"}
     assert evaluations["raw/web_events"].passed, "just landed: fresh (the wall clock's, not the as-of date's)"
+
+
+def test_a_late_source_warns_once_its_deadline_passes_and_the_sensor_evaluates_it_once(defs):
+    """The SIRENE stock last brought something new 40 days ago, the web events 2 hours ago: the sensor asks for the
+    stock's check only, once; the check fails as a warning that says how late and where to look."""
+    import time
+
+    from orchestration.assets.freshness import freshness_checks
+
+    now = time.time()
+    landed = {"sirene_unites_legales": now - 40 * 86400, "web_events": now - 2 * 3600}
+    with dg.instance_for_test() as instance:
+        for table, at in landed.items():
+            instance.report_runless_asset_event(dg.AssetMaterialization(
+                ["raw", table], metadata={"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(at)}))
+        sensor = defs.get_sensor_def("source_freshness_sensor")
+        context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
+        first = sensor(context)
+        assert [[key.asset_key.to_user_string() for key in r.asset_check_keys] for r in first.run_requests] \
+            == [["raw/sirene_unites_legales"]]
+        again = sensor(dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def(),
+                                               cursor=first.cursor))
+        assert not again.run_requests, "a late source is reported once per deadline, not every ten minutes"
+
+        # both checks, as a landing run evaluates them
+        keys = [k for c in freshness_checks for k in c.check_keys if k.asset_key.path[-1] in landed]
+        job = dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(*keys))
+        result = dg.Definitions(asset_checks=freshness_checks, jobs=[job]).resolve_job_def("freshness") \
+            .execute_in_process(instance=instance)
+        verdicts = {e.asset_check_key.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()}
+        assert verdicts["web_events"].passed
+        stock = verdicts["sirene_unites_legales"]
+        assert not stock.passed and stock.severity == dg.AssetCheckSeverity.WARN
+        assert "40.0 days ago" in stock.description and "monthly_sirene_stock_schedule" in stock.description
