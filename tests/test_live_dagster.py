@@ -96,6 +96,8 @@ def live(warehouse, tmp_path_factory):
     shutil.copy(REPO / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     published = work / "published"
     shutil.copytree(warehouse["published"], published)  # yesterday's publication, which BI tools are reading
+    # and yesterday's warehouse: each run below is a daily refresh, as the schedule starts them every morning
+    shutil.copy(warehouse["path"], work / "warehouse.duckdb")
     env = {**os.environ, "DAGSTER_HOME": str(home), "LEADS_LANDING_DIR": str(warehouse["zone"]),
            "LEADS_DUCKDB_PATH": str(work / "warehouse.duckdb"), "LEADS_PUBLISH_DIR": str(published),
            "LEADS_AS_OF": AS_OF.isoformat(), "LEADS_AUTOMATION": "off", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
@@ -154,7 +156,7 @@ def test_a_run_launched_through_graphql_succeeds_while_a_reader_queries_the_publ
     reader = subprocess.Popen([sys.executable, "-c", READER, str(live["published"] / "leads.duckdb"), str(stop)],
                               stdout=subprocess.PIPE, text=True)
     before = json.loads((live["published"] / "publication.json").read_text())["published_at"]
-    run_id = live["dagster"].launch("all_assets")
+    run_id = live["dagster"].launch()
     status = live["dagster"].wait(run_id, {"SUCCESS", "FAILURE", "CANCELED"})
     stop.touch()
     report = json.loads(reader.communicate(timeout=60)[0])
@@ -209,7 +211,7 @@ def test_a_run_killed_with_sigkill_is_marked_failed_its_dbt_stopped_and_the_next
     server = int(Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[1])
     os.kill(server, signal.SIGKILL)
     os.kill(worker, signal.SIGKILL)
-    successor = dagster.launch("all_assets")  # queued behind the dead run
+    successor = dagster.launch()  # queued behind the dead run
     assert dagster.wait(run_id, {"FAILURE", "CANCELED", "SUCCESS"}, timeout=180) == "FAILURE", \
         (live["work"] / "daemon.log").read_text()[-3000:]
     assert processes_of_run(run_id) == [], "no dbt process of the dead run is left holding the warehouse"

@@ -7,7 +7,7 @@ distribution and top leads.
 """
 
 from dagster_shared.record import replace  # how dagster itself copies a spec with one attribute changed
-import json
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -83,15 +83,33 @@ TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_code_r
                                                                    enable_source_tests_as_checks=True))
 
 
-def _dbt_build(context: dg.AssetExecutionContext, settings: PipelineSettings) -> list[str]:
-    """`dbt build` at the run's as-of date (LEADS_AS_OF, the one date Python and dbt use), with the dates the scoring
-    models score (var scored_dates): today's and the backtest's weekly dates when the run rebuilds the backtest,
-    today's alone otherwise (the daily refresh), so that a day costs one date."""
-    os.environ["LEADS_AS_OF"] = settings.load().as_of.isoformat()
+def _dbt_environment(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dict[str, str]:
+    """What the `dbt build` of a step is given: the run's as-of date (LEADS_AS_OF, the one date Python and dbt use)
+    and the dates the scoring models score (LEADS_SCORED_DATES): today's and the backtest's weekly dates when the run
+    rebuilds the backtest, today's alone otherwise (the daily refresh), so that a day costs one date. Environment
+    variables, not --vars: a var that differs from the prepared manifest's makes dbt parse the whole project again
+    (10 s a step), a changed environment variable only the files that read it. The run id lets the watchdog stop
+    this dbt if the run dies."""
     groups = context.assets_def.group_names_by_key
     with_backtest = any(groups.get(key) == BACKTEST_GROUP for key in context.selected_asset_keys)
-    os.environ[RUN_ID_ENV] = context.run.run_id  # the dbt process carries it: the watchdog stops it if this run dies
-    return ["build", "--vars", json.dumps({"scored_dates": "with_backtest" if with_backtest else "today_only"})]
+    return {"LEADS_AS_OF": settings.load().as_of.isoformat(),
+            "LEADS_SCORED_DATES": "with_backtest" if with_backtest else "today_only",
+            RUN_ID_ENV: context.run.run_id}
+
+
+@contextlib.contextmanager
+def _exported(env: dict[str, str]) -> Iterator[None]:
+    """`env` in os.environ while dbt starts (dagster-dbt hands dbt a copy of it), as it was afterwards."""
+    before = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
@@ -101,7 +119,9 @@ def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     is in the logs as it happens; the materialisations reach Dagster when the step ends."""
     held, failure = [], None
     try:
-        for event in dbt.cli(_dbt_build(context, settings), context=context).stream():
+        with _exported(_dbt_environment(context, settings)):
+            invocation = dbt.cli(["build"], context=context)
+        for event in invocation.stream():
             held.append(event)
     except Exception as error:  # still record what dbt built before failing
         failure = error
