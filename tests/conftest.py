@@ -24,8 +24,11 @@ NEXT_DAY = AS_OF + dt.timedelta(days=1)
 def pytest_configure(config):
     # Whatever reads the settings (generator, assets, dbt subprocesses) sees the session's date, not today's.
     os.environ["LEADS_AS_OF"] = AS_OF.isoformat()
-    # Parse dbt once, before any test module imports the Dagster definitions (which read the manifest).
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--quiet"], cwd=REPO / "dbt_project", check=True)
+    # Parse dbt once, before any test module imports the Dagster definitions (which read the manifest): in the
+    # controlling process only when the suite runs on several workers (pytest -n), which start after it.
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        subprocess.run([str(Path(sys.executable).parent / "dbt"), "parse", "--quiet"], cwd=REPO / "dbt_project",
+                       check=True)
 
 
 @pytest.fixture(scope="session")
