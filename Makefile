@@ -44,8 +44,10 @@ summary: install
 
 run: sample materialize
 
+# two workers, each test file on one of them (a file's module fixtures are built once): 14 minutes on 2 cores
+PYTEST_WORKERS ?= 2
 test: install
-	$(UV) run pytest
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # The suite pins one as-of date (tests/conftest.py); these tests again with it moved, to prove no test reads the
 # calendar: the first of a month months away, and a month end.
@@ -55,7 +57,7 @@ CALENDAR_TESTS := tests/test_incremental.py tests/test_backtest.py tests/test_sc
 test-calendar: install
 	@set -e; for day in $(CALENDAR_DATES); do \
 		echo "== the date-sensitive tests with the suite's as-of date moved to $$day"; \
-		LEADS_TEST_AS_OF=$$day $(UV) run pytest -q $(CALENDAR_TESTS); \
+		LEADS_TEST_AS_OF=$$day $(UV) run pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(CALENDAR_TESTS); \
 	done
 
 validate: install
