@@ -179,6 +179,11 @@ def test_dbt_models_show_column_types_row_counts_owners_and_described_checks(war
     assert columns["lead_score"].type == "integer" and columns["revenue_eur"].type.startswith("decimal")
     assert columns["lead_id"].description, "the dbt YAML's description stays beside the type"
     assert "Execution Duration (s)" in metadata
+    dbt_tests = [e for e in result.get_asset_check_evaluations()
+                 if e.asset_check_key.asset_key == dg.AssetKey(["marts", "qualified_leads"])
+                 and "dagster_dbt/failed_row_count" in e.metadata]
+    assert len(dbt_tests) >= 20
+    assert all("Execution Duration (s)" in e.metadata and "Execution Duration" not in e.metadata for e in dbt_tests)
 
     graph = defs.resolve_asset_graph()
     spec = graph.get(dg.AssetKey(["marts", "qualified_leads"]))

@@ -152,9 +152,19 @@ def _table_description(con, table_name: str, materialized: str | None,
     return metadata
 
 
+def _in_seconds(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """dagster-dbt's "Execution Duration" (of a model or a test) is in seconds: its name says so."""
+    renamed = dict(metadata)
+    if "Execution Duration" in renamed:
+        renamed["Execution Duration (s)"] = renamed.pop("Execution Duration")
+    return renamed
+
+
 def _described(context: dg.AssetExecutionContext, duckdb: DuckDBResource, held: list) -> Iterator[Any]:
     """The held events in dbt's order, each model's materialisation with its types and row count, the marts' with
     their report (status counts, score distribution, top leads)."""
+    held = [event._replace(metadata=_in_seconds(event.metadata)) if isinstance(event, dg.AssetCheckResult) else event
+            for event in held]
     if not any(isinstance(event, dg.Output) for event in held):
         yield from held
         return
@@ -164,9 +174,7 @@ def _described(context: dg.AssetExecutionContext, duckdb: DuckDBResource, held: 
                 key = context.asset_key_for_output(event.output_name)
                 spec = context.assets_def.specs_by_key[key]
                 extra: dict[str, Any] = {}
-                metadata = dict(event.metadata)
-                if "Execution Duration" in metadata:  # dagster-dbt's, in seconds: say so
-                    metadata["Execution Duration (s)"] = metadata.pop("Execution Duration")
+                metadata = _in_seconds(event.metadata)
                 try:
                     extra.update(_table_description(con, spec.metadata["dagster/table_name"],
                                                     spec.metadata.get("dagster-dbt/materialization_type"),
