@@ -146,6 +146,9 @@ def test_the_readme_lists_every_published_column_with_its_type(warehouse):
 
     assert readme_section(README.read_text(encoding="utf-8")) == section(warehouse["published"]), (
         "the README's published columns are out of date: `uv run python -m publication.columns --write`")
+    undescribed = [line for line in section(warehouse["published"]).splitlines()
+                   if line.startswith("| `") and line.rstrip().endswith("|  |")]
+    assert not undescribed, f"published columns without a description in the dbt YAML: {undescribed}"
 
 
 def test_the_terminal_gets_one_line_per_phase_and_dbt_as_a_count():

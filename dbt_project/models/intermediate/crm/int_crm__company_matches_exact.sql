@@ -57,4 +57,8 @@ select
     m.siret,
     m.match_method,
     {{ match_confidence('m.match_method') }} as match_confidence
-from (select * from first_pass union all select * from by_domain) as m
+from (
+    select company_key, siren, siret, match_method from first_pass
+    union all
+    select company_key, siren, siret, match_method from by_domain
+) as m

@@ -41,10 +41,11 @@ with current_status as (
     where recency = 1
 )
 
-select c.*
+select c.lead_id, c.status, c.sql_source, c.lead_score, c.changed_on, c.email
 from current_status as c
 left join last_recorded as r on r.lead_id = c.lead_id
 where r.status is null or r.status <> c.status
 {% else %}
-select * from current_status
+select lead_id, status, sql_source, lead_score, changed_on, email
+from current_status
 {% endif %}

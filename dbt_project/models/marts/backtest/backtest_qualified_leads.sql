@@ -28,7 +28,7 @@ milestones as (
     group by lead_id
 ),
 
-qualified as (
+first_flag_with_milestones as (
     select
         f.lead_id,
         f.qualification_path,
@@ -36,11 +36,19 @@ qualified as (
         m.first_active_on,
         m.first_sql_on,
         f.converted,
-        f.won,
-        case when m.first_active_on > (select min(as_of_date) from {{ ref('int_backtest__as_of_dates') }})
-             then {{ dbt.datediff('m.first_active_on', 'm.first_sql_on', 'day') }} end as days_to_sql
+        f.won
     from first_flag as f
     join milestones as m on m.lead_id = f.lead_id
 )
 
-select * from qualified
+select
+    lead_id,
+    qualification_path,
+    first_qualified_on,
+    first_active_on,
+    first_sql_on,
+    converted,
+    won,
+    case when first_active_on > (select min(as_of_date) from {{ ref('int_backtest__as_of_dates') }})
+         then {{ dbt.datediff('first_active_on', 'first_sql_on', 'day') }} end as days_to_sql
+from first_flag_with_milestones
