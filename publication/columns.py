@@ -44,20 +44,27 @@ def published_types(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[st
                        "and table_name = ? order by ordinal_position", [table]).fetchall()
 
 
-def section(publish_dir: Path) -> str:
+def documented_columns(publish_dir: Path) -> dict[str, tuple[str, list[tuple[str, str, str]]]]:
+    """Each published mart's description and its columns as (name, published type, meaning)."""
     declared, by_name = declared_columns()
-    lines = [START, ""]
+    documented = {}
     with duckdb.connect(str(publish_dir / DATABASE_NAME), read_only=True) as con:
         for mart in PUBLISHED_MARTS:
             columns = published_types(con, mart)
-            if not columns:
-                continue
-            description, meanings = declared.get(mart, ("", {}))
-            first_sentence = description.split(". ")[0].rstrip(".") + "." if description else ""
-            lines += [f"**{mart}** — {first_sentence}", "", "| column | type | meaning |", "|---|---|---|"]
-            lines += [f"| `{name}` | {data_type} | {(meanings.get(name) or by_name.get(name, '')).replace('|', '/')} |"
-                      for name, data_type in columns]
-            lines.append("")
+            if columns:
+                description, meanings = declared.get(mart, ("", {}))
+                documented[mart] = (description, [(name, data_type, meanings.get(name) or by_name.get(name, ""))
+                                                  for name, data_type in columns])
+    return documented
+
+
+def section(publish_dir: Path) -> str:
+    lines = [START, ""]
+    for mart, (description, columns) in documented_columns(publish_dir).items():
+        first_sentence = description.split(". ")[0].rstrip(".") + "." if description else ""
+        lines += [f"**{mart}** — {first_sentence}", "", "| column | type | meaning |", "|---|---|---|"]
+        lines += [f"| `{name}` | {data_type} | {meaning.replace('|', '/')} |" for name, data_type, meaning in columns]
+        lines.append("")
     return "\n".join([*lines, END])
 
 

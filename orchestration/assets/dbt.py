@@ -7,10 +7,10 @@ distribution and top leads.
 """
 
 from dagster_shared.record import replace  # how dagster itself copies a spec with one attribute changed
-import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
+from unittest import mock
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
@@ -97,21 +97,6 @@ def _dbt_environment(context: dg.AssetExecutionContext, settings: PipelineSettin
             RUN_ID_ENV: context.run.run_id}
 
 
-@contextlib.contextmanager
-def _exported(env: dict[str, str]) -> Iterator[None]:
-    """`env` in os.environ while dbt starts (dagster-dbt hands dbt a copy of it), as it was afterwards."""
-    before = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
                          settings: PipelineSettings) -> Iterator[Any]:
     """`dbt build`, its events held until dbt exits (dbt holds the DuckDB file while it runs), then each model's
@@ -119,7 +104,8 @@ def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     is in the logs as it happens; the materialisations reach Dagster when the step ends."""
     held, failure = [], None
     try:
-        with _exported(_dbt_environment(context, settings)):
+        # in os.environ only while dbt starts (dagster-dbt hands dbt a copy of it), as it was afterwards
+        with mock.patch.dict(os.environ, _dbt_environment(context, settings)):
             invocation = dbt.cli(["build"], context=context)
         for event in invocation.stream():
             held.append(event)

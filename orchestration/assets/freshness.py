@@ -36,9 +36,8 @@ MONTHLY = Promise(dt.timedelta(days=33), "monthly (INSEE publishes the stock on 
 DAILY = Promise(dt.timedelta(hours=30), "daily",
                 "the export or webhook job that drops this source's files into the landing zone")
 SOURCES = {
-    ("raw", "sirene_unites_legales"): MONTHLY, ("raw", "sirene_etablissements"): MONTHLY,
-    ("raw", "crm_records"): DAILY, ("raw", "web_events"): DAILY, ("raw", "email_events"): DAILY,
-    ("raw", "signals"): DAILY, ("raw", "bodacc"): DAILY,
+    dg.AssetKey(["raw", "sirene_unites_legales"]): MONTHLY, dg.AssetKey(["raw", "sirene_etablissements"]): MONTHLY,
+    **{dg.AssetKey(["raw", table]): DAILY for table in ("crm_records", "web_events", "email_events", "signals", "bodacc")},
 }
 
 
@@ -79,11 +78,9 @@ def freshness_result(key: dg.AssetKey, promise: Promise, landed_at: float | None
                   "age_hours": round(age / 3600, 1), "late_after_hours": promise.max_age.total_seconds() / 3600})
 
 
-def _source_check(path: tuple[str, ...], promise: Promise) -> dg.AssetChecksDefinition:
-    key = dg.AssetKey(list(path))
-
+def _source_check(key: dg.AssetKey, promise: Promise) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=key, name=CHECK_NAME,
-                    description=f"New content lands from {path[-1]} {promise.cadence}: warns when the last new "
+                    description=f"New content lands from {key.path[-1]} {promise.cadence}: warns when the last new "
                                 f"content is older than {_age(promise.max_age.total_seconds())}.")
     def source_is_fresh(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         return freshness_result(key, promise, last_new_content(context.instance, key), time.time())
@@ -91,27 +88,24 @@ def _source_check(path: tuple[str, ...], promise: Promise) -> dg.AssetChecksDefi
     return source_is_fresh
 
 
-freshness_checks = [_source_check(path, promise) for path, promise in SOURCES.items()]
+freshness_checks = [_source_check(key, promise) for key, promise in SOURCES.items()]
 
 
 def freshness_sensor(default_status: dg.DefaultSensorStatus) -> dg.SensorDefinition:
-    check_keys = {dg.AssetKey(list(path)): dg.AssetCheckKey(dg.AssetKey(list(path)), CHECK_NAME) for path in SOURCES}
-
     @dg.sensor(name="source_freshness_sensor", minimum_interval_seconds=600, default_status=default_status,
-               asset_selection=dg.AssetSelection.checks(*check_keys.values()),
+               asset_selection=dg.AssetSelection.checks(*(dg.AssetCheckKey(key, CHECK_NAME) for key in SOURCES)),
                description="Evaluates a landing asset's source_is_fresh check when its source's deadline passes "
                            "with nothing new landed (once per deadline).")
     def source_freshness_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         evaluated = json.loads(context.cursor) if context.cursor else {}
         now, due = time.time(), []
-        for path, promise in SOURCES.items():
-            key = dg.AssetKey(list(path))
+        for key, promise in SOURCES.items():
             landed_at = last_new_content(context.instance, key)
             if landed_at is None:  # never landed: the landing sensor and the first run come first
                 continue
             deadline = landed_at + promise.max_age.total_seconds()
             if now > deadline and evaluated.get(key.to_user_string()) != deadline:
-                due.append(check_keys[key])
+                due.append(dg.AssetCheckKey(key, CHECK_NAME))
                 evaluated[key.to_user_string()] = deadline
         if not due:
             return dg.SensorResult(skip_reason="every source is within its promise, or already reported late",
