@@ -142,8 +142,13 @@ def main(argv: list[str] | None = None) -> int:
         _timed(daily, "land_sirene_updates_s", lambda: land_daily_updates(con, zone / "sirene" / "updates"))
     not_daily = models_not_in_the_daily_refresh()
     report["models_left_to_other_runs"] = not_daily
-    # as the daily refresh job runs it: today's date scored alone (orchestration/assets/dbt.py)
-    daily["dbt"] = _timed_dbt("run", "--exclude", *not_daily, "--vars", "{scored_dates: today_only}", target=target)
+    # as the daily refresh job runs it: today's date scored alone, through the environment as
+    # orchestration/assets/dbt.py gives it (dbt keeps its partial parse; a changed --vars would reparse everything)
+    os.environ["LEADS_SCORED_DATES"] = "today_only"
+    try:
+        daily["dbt"] = _timed_dbt("run", "--exclude", *not_daily, target=target)
+    finally:
+        del os.environ["LEADS_SCORED_DATES"]
     _timed(daily, "publish_s", lambda: publish_marts(settings))
     _timed(daily, "report_s", lambda: write_report(settings))
     daily["wall_s"] = round(sum(v for k, v in daily.items() if k.endswith("_s")) + daily["dbt"]["wall_s"], 1)

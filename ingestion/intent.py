@@ -279,7 +279,7 @@ def land_feed(con: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str,
         result.rows_loaded += loaded
         result.rows_quarantined += quarantined
     if result.files_landed:  # a re-sent file must not bring an erased person back
-        apply_erasure_requests(con, log)
+        apply_erasure_requests(con, log, landed_files=(feed.name, result.files_landed))
     if as_of is not None and feed.name in ("web_events", "email_events"):
         drop_expired_behaviour(con, as_of, log)
     result.total_rows = con.execute(f"select count(*) from raw.{feed.name}").fetchone()[0]

@@ -36,15 +36,18 @@ def _erased(expression: str) -> str:
     return f"{email_sha256(expression)} in {ERASED}"
 
 
-# Landed tables holding people, and the rows of an erased person in each. A web visitor seen once with an erased
-# address is erased whole: its anonymous visits are tied to the person by the visitor id.
-RAW_TABLES = {
-    "web_events": f"""{_erased('email')}
-                      or visitor_id in (select visitor_id from raw.web_events
-                                        where {_erased('email')} and visitor_id is not null)""",
-    "email_events": _erased("email"),
-    "signals": _erased("person_email"),
-}
+# Landed tables holding people, and the rows of an erased person in each among the rows `scope` (SQL) selects. A web
+# visitor seen once with an erased address is erased whole: its anonymous visits are tied to the person by the
+# visitor id.
+def _erased_rows(table: str, scope: str = "true") -> str:
+    if table == "web_events":
+        return f"""(({scope}) and {_erased('email')})
+                   or visitor_id in (select visitor_id from raw.web_events
+                                     where ({scope}) and {_erased('email')} and visitor_id is not null)"""
+    return f"({scope}) and {_erased('person_email' if table == 'signals' else 'email')}"
+
+
+RAW_TABLES = ["web_events", "email_events", "signals"]
 QUARANTINE_TABLES = ["crm_records", "web_events", "email_events", "signals"]
 # What looks like an e-mail address in a quarantined line (JSON, CSV): each one found is compared by its hash.
 ADDRESS_PATTERN = r"[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)+"
@@ -78,24 +81,40 @@ def erase_crm_records(con: duckdb.DuckDBPyConnection, table: str = "raw.crm_reco
     return before - con.execute(f"select count(*) from {table}").fetchone()[0]
 
 
-def apply_erasure_requests(con: duckdb.DuckDBPyConnection, log: Log = logger.info) -> dict[str, int]:
-    """Delete the erased people's rows from raw and quarantine tables; returns rows deleted per table."""
+def apply_erasure_requests(con: duckdb.DuckDBPyConnection, log: Log = logger.info,
+                           landed_files: tuple[str, list[str]] | None = None) -> dict[str, int]:
+    """Delete the erased people's rows from raw and quarantine tables; returns rows deleted per table.
+
+    landed_files (a feed's table and the names of the files just landed): only the rows those files brought are
+    compared with the requests (and, for web events, every event of a visitor they show to be erased). A request
+    reaches the feeds' older rows when the CRM export carrying it lands, so a feed's daily file does not hash the
+    50 M stored events again."""
     if not table_exists(con, "raw", "crm_erasure_requests"):
         return {}
     requests = con.execute("select count(*) from raw.crm_erasure_requests").fetchone()[0]
     if not requests:
         return {}
     deleted: dict[str, int] = {}
-    if table_exists(con, "raw", "crm_records"):
-        deleted["raw.crm_records"] = erase_crm_records(con)
-    for table, predicate in RAW_TABLES.items():
+    if landed_files is None:
+        scopes = {table: "true" for table in RAW_TABLES}
+        quarantine_scopes = {table: "true" for table in QUARANTINE_TABLES}
+        if table_exists(con, "raw", "crm_records"):
+            deleted["raw.crm_records"] = erase_crm_records(con)
+    else:
+        table, names = landed_files
+        files = ", ".join("'" + name.replace("'", "''") + "'" for name in names) or "null"
+        # (a feed without people, BODACC, has nothing to erase)
+        scopes = {table: f"_source_file in ({files})"} if table in RAW_TABLES else {}
+        quarantine_scopes = {table: f"source_file in ({files})"} if table in QUARANTINE_TABLES else {}
+    for table, scope in scopes.items():
         if table_exists(con, "raw", table):
-            deleted[f"raw.{table}"] = con.execute(f"delete from raw.{table} where {predicate}").fetchone()[0]
-    for table in QUARANTINE_TABLES:
+            deleted[f"raw.{table}"] = con.execute(
+                f"delete from raw.{table} where {_erased_rows(table, scope)}").fetchone()[0]
+    for table, scope in quarantine_scopes.items():
         if table_exists(con, "quarantine", table):
             deleted[f"quarantine.{table}"] = con.execute(f"""
                 delete from quarantine.{table} as q
-                where contains(q.raw_line, '@')
+                where ({scope}) and contains(q.raw_line, '@')
                   and list_has_any([sha256(address) for address in regexp_extract_all(lower(q.raw_line), ?)],
                                    (select list(email_sha256) from raw.crm_erasure_requests))""",
                 [ADDRESS_PATTERN]).fetchone()[0]
@@ -111,6 +130,26 @@ class WarehouseRewrite:
     bytes_before: int
     bytes_after: int
     duration_s: float
+
+
+# The event logs (dbt) delete the rows of pending requests only; once the file is rewritten the requests are no
+# longer pending, so they must hold none of them by then.
+EVENT_LOGS = {"intermediate.int_intent__web_event_log": "email", "intermediate.int_intent__email_event_log": "email"}
+
+
+def _refuse_while_event_logs_hold_pending_people(con: duckdb.DuckDBPyConnection) -> None:
+    for table, column in EVENT_LOGS.items():
+        schema, name = table.split(".")
+        if not table_exists(con, schema, name):
+            continue
+        left = con.execute(f"""select count(*) from (select distinct {column} from {table}) as stored
+                              where {email_sha256(column)} in (select email_sha256 from raw.crm_erasure_requests
+                                                               where erased_from_disk_at is null)""").fetchone()[0]
+        if left:
+            raise RuntimeError(
+                f"{table} still holds events of {left} address(es) whose erasure is pending: rewriting the warehouse "
+                f"file now would leave them on disk and mark the requests done. Run the dbt models first "
+                f"(`dbt build --select {name}+`, or the daily_refresh job), then the rewrite.")
 
 
 def rewrite_warehouse_file(path: Path, config: dict, log: Log = logger.info) -> WarehouseRewrite | None:
@@ -130,6 +169,7 @@ def rewrite_warehouse_file(path: Path, config: dict, log: Log = logger.info) -> 
                               "where erased_from_disk_at is null").fetchone()[0]
         if not pending:
             return None
+        _refuse_while_event_logs_hold_pending_people(con)
         log(f"{pending} new erasure request(s): rewriting {path} into a fresh file, so that the deleted rows leave "
             f"the disk too")
         con.execute("checkpoint")

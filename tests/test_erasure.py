@@ -178,3 +178,25 @@ def test_a_warehouse_that_kept_addresses_in_clear_keeps_only_their_hashes():
     create_erasure_requests_table(con)
     assert con.execute("select * from raw.crm_erasure_requests").fetchall() == [
         (hashlib.sha256(b"anne@x.fr").hexdigest(), dt.date(2026, 11, 20), "erasure_requests.csv", None)]
+
+
+def test_the_file_is_not_rewritten_while_an_event_log_still_holds_a_pending_person(tmp_path):
+    """The event logs delete the rows of pending requests only; a rewrite before they ran (a manual materialisation
+    of the rewrite alone) would mark the request done with the events still in the file."""
+    from privacy.erasure import create_erasure_requests_table, rewrite_warehouse_file
+
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw; create schema intermediate")
+        create_erasure_requests_table(con)
+        con.execute("insert into raw.crm_erasure_requests values (sha256('anne@x.fr'), date '2026-11-20', 'f', null)")
+        con.execute("create table intermediate.int_intent__web_event_log as select 'Anne@x.fr ' as email")
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError, match="int_intent__web_event_log still holds events of 1 address"):
+        rewrite_warehouse_file(path, {})
+    assert path.read_bytes() == before
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from intermediate.int_intent__web_event_log")
+    assert rewrite_warehouse_file(path, {}).requests == 1
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("select count(*) from raw.crm_erasure_requests where erased_from_disk_at is null").fetchone()[0] == 0

@@ -12,3 +12,26 @@
 {% macro retention_start() -%}
     {{ dbt.dateadd('month', -1 * var('behaviour_retention_months'), as_of_date()) }}
 {%- endmacro %}
+
+{#- Which dates the scoring models score (int_scoring__as_of_dates): 'with_backtest' (the default: today's as-of date
+    and the backtest's weekly dates) or 'today_only' (the daily refresh). From LEADS_SCORED_DATES, which a var
+    scored_dates overrides: an environment variable keeps dbt's partial parsing, a changed --vars does not. -#}
+{% macro scored_dates() -%}
+    {%- set scored = var('scored_dates', env_var('LEADS_SCORED_DATES', '') or 'with_backtest') -%}
+    {%- if scored not in ['with_backtest', 'today_only'] -%}
+        {{ exceptions.raise_compiler_error("scored_dates (LEADS_SCORED_DATES or var scored_dates) is 'with_backtest' or 'today_only', not '" ~ scored ~ "'") }}
+    {%- endif -%}
+    {{ return(scored) }}
+{%- endmacro %}
+
+{#- The earliest date int_scoring__as_of_dates holds, as a constant: the as-of date alone, or the oldest backtest date
+    (int_backtest__as_of_dates: backtest_weeks dates 7 days apart, the newest backtest_horizon_days before as-of).
+    A constant lets a scan of the time-ordered event logs skip the row groups before the oldest scoring window; the
+    test scored_dates_start_on_the_earliest_scored_date holds it to the dates model. -#}
+{% macro earliest_scored_date() -%}
+    {%- if scored_dates() == 'today_only' -%}
+        {{ as_of_date() }}
+    {%- else -%}
+        cast({{ dbt.dateadd('day', -(7 * (var('backtest_weeks') - 1) + var('backtest_horizon_days')), as_of_date()) }} as date)
+    {%- endif -%}
+{%- endmacro %}

@@ -5,6 +5,19 @@ with leads as (
     select * from {{ ref('int_leads__qualification') }} where as_of_date = {{ as_of_date() }}
 ),
 
+-- who the person is (the CRM) and who their company is (the registry): today's only, not kept at every date
+people as (
+    select
+        person_key, first_name, last_name, job_title, company_name_in_crm, siret, match_method,
+        match_confidence, do_not_call
+    from {{ ref('int_crm__people') }}
+),
+
+companies as (
+    select siren, company_name, naf_code, naf_label, headcount_band_label, departement, region_name
+    from {{ ref('int_companies__in_crm') }}
+),
+
 -- the reasons of each component in one pass over the score reasons, highest points first
 {%- set reason_text = "reason || ' (' || " ~ format_points('points') ~ " || ')'" %}
 reasons as (
@@ -35,23 +48,23 @@ select
     l.crm_source,
     l.person_type,
     l.email,
-    l.first_name,
-    l.last_name,
-    l.job_title,
-    l.company_name_in_crm as company_name,
-    l.registered_name,
+    p.first_name,
+    p.last_name,
+    p.job_title,
+    p.company_name_in_crm as company_name,
+    c.company_name as registered_name,
     l.siren,
-    l.siret,
-    l.match_method,
-    l.match_confidence,
-    l.naf_code,
-    l.naf_label,
+    p.siret,
+    p.match_method,
+    p.match_confidence,
+    c.naf_code,
+    c.naf_label,
     l.headcount_band,
-    l.headcount_band_label,
+    c.headcount_band_label,
     cast(l.revenue_eur as decimal(18, 2)) as revenue_eur,  -- money: exact, as BI tools expect it
-    l.departement,
+    c.departement,
     l.region,
-    l.region_name,
+    c.region_name,
     l.fit_score,
     l.engagement_score,
     l.intent_score,
@@ -71,11 +84,13 @@ select
     l.status_reason,
     l.contactable,
     l.not_contactable_reason,
-    l.do_not_call,
+    p.do_not_call,
     l.last_activity_at,
     m.mql_at,
     m.sql_at,
     {{ as_of_date() }} as as_of
 from leads as l
+join people as p on p.person_key = l.lead_id
+left join companies as c on c.siren = l.siren
 left join reasons as r on r.lead_id = l.lead_id
 left join milestones as m on m.lead_id = l.lead_id

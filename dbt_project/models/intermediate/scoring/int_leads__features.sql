@@ -1,8 +1,10 @@
 -- Everything the qualification rules look at, one row per CRM person and as-of date (lead_id = crm_source:record id),
--- as it was known on that date: the person, the matched company's firmographics and fit (the registry keeps no
--- history of them, except the day a unit ceased), the person's engagement, the company's and the person's signal
--- points, BODACC events published by then, e-mail suppressions received by then, and the CRM's own verdicts. Joins
--- only; the rules are in the models joined and in int_leads__qualification.
+-- as it was known on that date: the matched company's firmographics and fit (the registry keeps no history of them,
+-- except the day a unit ceased), the person's engagement, the company's and the person's signal points, BODACC
+-- events published by then, e-mail suppressions received by then, and the CRM's own verdicts. Joins, and what each
+-- joined fact says at the date (ceased by then, suppressed by then); the rules are in the models joined and in
+-- int_leads__qualification. Who the person and the company are (names, labels) is not repeated at every date:
+-- qualified_leads takes it from int_crm__people and int_companies__in_crm.
 --
 -- Who is scored at a date: on today's date, every person of the CRM export; on an earlier date (the backtest's), the
 -- people the CRM had created by then. The CRM's verdicts (lifecycle stage, lead status, conversion, open deals) are
@@ -16,48 +18,24 @@ select
     p.person_key as lead_id,
     p.crm_source,
     p.person_type,
-    p.crm_person_id,
     p.company_key,
     p.email,
-    p.first_name,
-    p.last_name,
-    p.job_title,
     p.lifecycle_stage,
     p.lead_status,
     p.email_opt_out,
     p.email_bounced,
-    p.do_not_call,
-    p.company_name_in_crm,
     p.created_date,
     p.siren,
-    p.siret,
-    p.match_method,
-    p.match_confidence,
-    c.company_name as registered_name,
-    c.naf_code,
-    c.naf_label,
     c.naf_section_code,
     c.headcount_band,
-    c.headcount_band_label,
     c.headcount_min,
     c.revenue_eur,
-    c.departement,
     c.region,
-    c.region_name,
     c.is_active as company_is_active,
     c.is_diffusible as company_is_diffusible,
     -- ceased on or before the date (a unit ceased at an unknown date counts as ceased)
     coalesce(c.ceased_on <= d.as_of_date, not c.is_active, false) as company_is_ceased,
     coalesce(c.fit_score, 0) as fit_score,
-    -- the fit rules that gave the points, for the score reasons
-    c.sector_points,
-    c.sector_reason,
-    c.headcount_points,
-    c.headcount_reason,
-    c.revenue_points,
-    c.revenue_reason,
-    c.geography_points,
-    c.geography_reason,
     coalesce(e.engagement_score, 0) as engagement_score,
     e.last_activity_at,
     coalesce(e.requested_demo, false) as requested_demo,

@@ -3,9 +3,7 @@
 -- activity (with how often it happened), and each signal of the company and of the person. The words come from the
 -- `reason` column of the seed row that gave the points.
 with todays_features as (
-    select
-        as_of_date, lead_id, email, siren, sector_points, sector_reason, headcount_points, headcount_reason,
-        revenue_points, revenue_reason, geography_points, geography_reason
+    select as_of_date, lead_id, email, siren
     from {{ ref('int_leads__features') }}
     where as_of_date = {{ as_of_date() }}
 ),
@@ -14,12 +12,14 @@ leads as (
     select as_of_date, lead_id, email, siren from todays_features
 ),
 
--- the fit rules of each lead's company, carried by the features (the registry-wide fit table is not read again)
+-- the fit rules of each lead's company, from the registry subset of the CRM's companies (the registry-wide fit table
+-- is not read again)
 lead_fit as (
-    select as_of_date, lead_id, sector_points, sector_reason, headcount_points, headcount_reason, revenue_points, revenue_reason,
-           geography_points, geography_reason
-    from todays_features
-    where siren is not null
+    select
+        l.as_of_date, l.lead_id, c.sector_points, c.sector_reason, c.headcount_points, c.headcount_reason,
+        c.revenue_points, c.revenue_reason, c.geography_points, c.geography_reason
+    from todays_features as l
+    join {{ ref('int_companies__in_crm') }} as c on c.siren = l.siren
 ),
 
 fit_rules as (
@@ -33,17 +33,22 @@ fit_rules as (
     select as_of_date, lead_id, 4, 'geography', geography_points, geography_reason from lead_fit
 ),
 
+activity_words as (
+    select distinct activity, reason from {{ ref('int_scoring__activity_points') }}
+),
+
 activities as (
     select
         l.as_of_date,
         l.lead_id,
         a.activity,
-        a.reason,
+        w.reason,
         count(*) as occurrences,
         sum(a.points) as points
     from leads as l
     join {{ ref('int_scoring__activities') }} as a on a.as_of_date = l.as_of_date and a.email = l.email
-    group by l.as_of_date, l.lead_id, a.activity, a.reason
+    join activity_words as w on w.activity = a.activity
+    group by l.as_of_date, l.lead_id, a.activity, w.reason
 ),
 
 signals as (  -- company signals by SIREN, the person's by e-mail (two equality joins, not one join with an OR)

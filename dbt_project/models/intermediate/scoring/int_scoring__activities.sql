@@ -1,10 +1,15 @@
 -- Every behaviour that counts for engagement, per as-of date (int_scoring__as_of_dates), within the scoring window
 -- (var scoring_window_days, the as-of day included, nothing after it): web actions and page views of known people
 -- and of companies seen by reverse IP, human e-mail clicks and opens, and the pricing-burst bonus (var
--- pricing_burst_views pricing-page views within pricing_burst_days). Each row carries its points from
--- seeds/scoring/engagement_activity_weights, halved every engagement_half_life_days of age. Machine opens never count.
+-- pricing_burst_views pricing-page views within pricing_burst_days). Each row carries its points at its age
+-- (int_scoring__activity_points: seeds/scoring/engagement_activity_weights halved every engagement_half_life_days).
+-- Machine opens never count.
 {%- set window_start = dbt.dateadd('day', 1 - var('scoring_window_days'), 'd.as_of_date') %}
 {%- set window_end = dbt.dateadd('day', 1, 'd.as_of_date') %}
+{#- the same bounds as constants, for the oldest and the newest date scored: the scans of the time-ordered event logs
+    skip the row groups outside every window (a join on the dates alone would read all 13 months) -#}
+{%- set first_window_start = dbt.dateadd('day', 1 - var('scoring_window_days'), earliest_scored_date()) %}
+{%- set last_window_end = dbt.dateadd('day', 1, as_of_date()) %}
 with as_of_dates as (
     select as_of_date from {{ ref('int_scoring__as_of_dates') }}
 ),
@@ -23,7 +28,9 @@ web as (
     join as_of_dates as d
       on e.occurred_at >= {{ window_start }}
      and e.occurred_at < {{ window_end }}
-    where e.is_known_person or e.domain_siren is not null
+    where (e.is_known_person or e.domain_siren is not null)
+      and e.occurred_at >= {{ first_window_start }}
+      and e.occurred_at < {{ last_window_end }}
 ),
 
 -- each page's category by seeds/scoring/web_page_categories: the matching pattern of highest priority
@@ -70,6 +77,8 @@ email_activities as (
     where e.is_known_person
       and e.event in ('click', 'open')
       and not e.is_machine_open
+      and e.occurred_at >= {{ first_window_start }}
+      and e.occurred_at < {{ last_window_end }}
 ),
 
 -- the n-th pricing view after each one: a burst when it falls within pricing_burst_days (the end included)
@@ -103,29 +112,6 @@ activities as (
     select as_of_date, activity_id, occurred_at, {{ age_in_days('occurred_at', 'as_of_date') }}, email,
            cast(null as {{ dbt.type_string() }}), 'pricing_burst'
     from pricing_bursts
-),
-
--- each activity's points at each age in the window (0 to scoring_window_days - 1 days, a list written out at compile
--- time): the decay and the wording are computed once per (activity, age), not once per activity row (millions at
--- national scale); reading the ages from the activities instead would make the engine materialise them
-ages as (
-    {%- for age in range(var('scoring_window_days')) %}
-    select {{ age }} as age_days{{ ' union all' if not loop.last }}
-    {%- endfor %}
-),
-
-weights as (
-    select
-        w.activity,
-        ages.age_days,
-        w.is_buying_content,
-        w.points as full_points,
-        {{ decayed_points('w.points', 'ages.age_days', var('engagement_half_life_days')) }} as points,
-        -- the pricing-burst wording names the current settings
-        replace(replace(w.reason, '{views}', '{{ var("pricing_burst_views") }}'), '{days}', '{{ var("pricing_burst_days") }}')
-            as reason
-    from {{ ref('engagement_activity_weights') }} as w
-    cross join ages
 )
 
 select
@@ -136,9 +122,9 @@ select
     a.email,
     a.domain_siren,
     a.activity,
-    w.is_buying_content,
-    w.full_points,
-    w.points,
-    w.reason
+    p.is_buying_content,
+    p.points
 from activities as a
-join weights as w on w.activity = a.activity and w.age_days = a.age_days
+-- the points at the activity's age (the words are joined by the few models that show them: a text on each of the
+-- tens of millions of rows made this model four times slower)
+join {{ ref('int_scoring__activity_points') }} as p on p.activity = a.activity and p.age_days = a.age_days
