@@ -134,17 +134,17 @@ class WarehouseRewrite:
 
 # The event logs (dbt) delete the rows of pending requests only; once the file is rewritten the requests are no
 # longer pending, so they must hold none of them by then.
-EVENT_LOGS = {"intermediate.int_intent__web_event_log": "email", "intermediate.int_intent__email_event_log": "email"}
+EVENT_LOGS = ["int_intent__web_event_log", "int_intent__email_event_log"]
 
 
 def _refuse_while_event_logs_hold_pending_people(con: duckdb.DuckDBPyConnection) -> None:
-    for table, column in EVENT_LOGS.items():
-        schema, name = table.split(".")
-        if not table_exists(con, schema, name):
+    for name in EVENT_LOGS:
+        table = f"intermediate.{name}"
+        if not table_exists(con, "intermediate", name):
             continue
-        left = con.execute(f"""select count(*) from (select distinct {column} from {table}) as stored
-                              where {email_sha256(column)} in (select email_sha256 from raw.crm_erasure_requests
-                                                               where erased_from_disk_at is null)""").fetchone()[0]
+        left = con.execute(f"""select count(*) from (select distinct email from {table}) as stored
+                              where {email_sha256('email')} in (select email_sha256 from raw.crm_erasure_requests
+                                                                where erased_from_disk_at is null)""").fetchone()[0]
         if left:
             raise RuntimeError(
                 f"{table} still holds events of {left} address(es) whose erasure is pending: rewriting the warehouse "

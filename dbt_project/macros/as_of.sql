@@ -24,14 +24,20 @@
     {{ return(scored) }}
 {%- endmacro %}
 
-{#- The earliest date int_scoring__as_of_dates holds, as a constant: the as-of date alone, or the oldest backtest date
-    (int_backtest__as_of_dates: backtest_weeks dates 7 days apart, the newest backtest_horizon_days before as-of).
+{#- The backtest's as-of date `weeks_back` weeks before its newest one (an integer or a SQL expression), the newest
+    being var backtest_horizon_days before the as-of date: int_backtest__as_of_dates lists them, and
+    earliest_scored_date() takes the oldest. -#}
+{% macro backtest_as_of_date(weeks_back) -%}
+    cast({{ dbt.dateadd('day', '-1 * (7 * (' ~ weeks_back ~ ') + ' ~ var('backtest_horizon_days') ~ ')', as_of_date()) }} as date)
+{%- endmacro %}
+
+{#- The earliest date int_scoring__as_of_dates holds, as a constant: the as-of date alone, or the oldest backtest date.
     A constant lets a scan of the time-ordered event logs skip the row groups before the oldest scoring window; the
-    test scored_dates_start_on_the_earliest_scored_date holds it to the dates model. -#}
+    test assert_scored_dates_start_on_the_earliest_scored_date holds it to the dates model. -#}
 {% macro earliest_scored_date() -%}
     {%- if scored_dates() == 'today_only' -%}
         {{ as_of_date() }}
     {%- else -%}
-        cast({{ dbt.dateadd('day', -(7 * (var('backtest_weeks') - 1) + var('backtest_horizon_days')), as_of_date()) }} as date)
+        {{ backtest_as_of_date(var('backtest_weeks') - 1) }}
     {%- endif -%}
 {%- endmacro %}
