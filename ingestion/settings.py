@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,17 @@ class Settings:
     # to a known CRM person
     min_match_rate: float = 0.6
     min_identified_events_known: float = 0.5
+    # the CRM APIs (crm_sync): credentials never in a repr, a log line or the Dagster UI
+    hubspot_access_token: str | None = field(default=None, repr=False)
+    hubspot_api_url: str = "https://api.hubapi.com"
+    hubspot_calls_per_10s: int = 100
+    salesforce_instance_url: str | None = None
+    salesforce_access_token: str | None = field(default=None, repr=False)
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: str | None = field(default=None, repr=False)
+    salesforce_login_url: str | None = None
+    # off | dry_run (write the would-be changes to a file) | on
+    crm_push: str = "dry_run"
 
     @property
     def temp_dir(self) -> Path:
@@ -69,6 +80,15 @@ def load_settings() -> Settings:
         insee_api_key=os.environ.get("INSEE_API_KEY") or None,
         min_match_rate=float(os.environ.get("LEADS_MIN_MATCH_RATE") or 0.6),
         min_identified_events_known=float(os.environ.get("LEADS_MIN_IDENTIFIED_EVENTS_KNOWN") or 0.5),
+        hubspot_access_token=os.environ.get("HUBSPOT_ACCESS_TOKEN") or None,
+        hubspot_api_url=os.environ.get("LEADS_HUBSPOT_API_URL") or "https://api.hubapi.com",
+        hubspot_calls_per_10s=int(os.environ.get("LEADS_HUBSPOT_CALLS_PER_10S") or 100),
+        salesforce_instance_url=os.environ.get("SALESFORCE_INSTANCE_URL") or None,
+        salesforce_access_token=os.environ.get("SALESFORCE_ACCESS_TOKEN") or None,
+        salesforce_client_id=os.environ.get("SALESFORCE_CLIENT_ID") or None,
+        salesforce_client_secret=os.environ.get("SALESFORCE_CLIENT_SECRET") or None,
+        salesforce_login_url=os.environ.get("SALESFORCE_LOGIN_URL") or None,
+        crm_push=os.environ.get("LEADS_CRM_PUSH") or "dry_run",
     )
 
 

@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration import automation
 from orchestration.assets.crm_intent import crm_exports, intent_assets, intent_checks
+from orchestration.assets.crm_sync import crm_api_pull, crm_pushed_scores
 from orchestration.assets.dbt import dbt_asset_defs
 from orchestration.assets.erasure import warehouse_file_rewritten
 from orchestration.assets.freshness import freshness_checks
@@ -14,8 +15,8 @@ from orchestration.jobs import download_sirene_stock_job
 from orchestration.progress import progress_logger
 from orchestration.resources import build_resources
 
-ALL_ASSETS = [*registry_assets, crm_exports, *intent_assets, *dbt_asset_defs, crm_company_candidates,
-              warehouse_file_rewritten, published_leads, qualification_report]
+ALL_ASSETS = [*registry_assets, crm_api_pull, crm_exports, *intent_assets, *dbt_asset_defs, crm_company_candidates,
+              warehouse_file_rewritten, published_leads, qualification_report, crm_pushed_scores]
 ALL_CHECKS = [*registry_checks, *intent_checks, *matching_checks, *freshness_checks]
 
 defs = dg.Definitions(

@@ -73,6 +73,15 @@ class PipelineSettings(dg.ConfigurableResource):
     insee_api_key: str | None = None
     min_match_rate: float = 0.6
     min_identified_events_known: float = 0.5
+    hubspot_access_token: str | None = None
+    hubspot_api_url: str = "https://api.hubapi.com"
+    hubspot_calls_per_10s: int = 100
+    salesforce_instance_url: str | None = None
+    salesforce_access_token: str | None = None
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: str | None = None
+    salesforce_login_url: str | None = None
+    crm_push: str = "dry_run"
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of_fixed: bool) -> "PipelineSettings":
@@ -80,9 +89,17 @@ class PipelineSettings(dg.ConfigurableResource):
                    publish_dir=str(settings.publish_dir), as_of=settings.as_of.isoformat() if as_of_fixed else None,
                    duckdb_memory_limit=settings.duckdb_memory_limit, duckdb_threads=settings.duckdb_threads,
                    duckdb_compression=settings.duckdb_compression,
-                   insee_api_key=dg.EnvVar("INSEE_API_KEY") if settings.insee_api_key else None,
+                   insee_api_key=_env_var("INSEE_API_KEY", settings.insee_api_key),
                    min_match_rate=settings.min_match_rate,
-                   min_identified_events_known=settings.min_identified_events_known)
+                   min_identified_events_known=settings.min_identified_events_known,
+                   # the secrets as the environment variables they come from: Dagster stores and shows the name only
+                   hubspot_access_token=_env_var("HUBSPOT_ACCESS_TOKEN", settings.hubspot_access_token),
+                   hubspot_api_url=settings.hubspot_api_url, hubspot_calls_per_10s=settings.hubspot_calls_per_10s,
+                   salesforce_instance_url=settings.salesforce_instance_url,
+                   salesforce_access_token=_env_var("SALESFORCE_ACCESS_TOKEN", settings.salesforce_access_token),
+                   salesforce_client_id=settings.salesforce_client_id,
+                   salesforce_client_secret=_env_var("SALESFORCE_CLIENT_SECRET", settings.salesforce_client_secret),
+                   salesforce_login_url=settings.salesforce_login_url, crm_push=settings.crm_push)
 
     def load(self) -> Settings:
         """The settings of this run: the as-of date resolved now when it is not fixed."""
@@ -91,7 +108,19 @@ class PipelineSettings(dg.ConfigurableResource):
                         publish_dir=Path(self.publish_dir), as_of=as_of, duckdb_memory_limit=self.duckdb_memory_limit,
                         duckdb_threads=self.duckdb_threads, duckdb_compression=self.duckdb_compression,
                         insee_api_key=self.insee_api_key, min_match_rate=self.min_match_rate,
-                        min_identified_events_known=self.min_identified_events_known)
+                        min_identified_events_known=self.min_identified_events_known,
+                        hubspot_access_token=self.hubspot_access_token, hubspot_api_url=self.hubspot_api_url,
+                        hubspot_calls_per_10s=self.hubspot_calls_per_10s,
+                        salesforce_instance_url=self.salesforce_instance_url,
+                        salesforce_access_token=self.salesforce_access_token,
+                        salesforce_client_id=self.salesforce_client_id,
+                        salesforce_client_secret=self.salesforce_client_secret,
+                        salesforce_login_url=self.salesforce_login_url, crm_push=self.crm_push)
+
+
+def _env_var(name: str, value: str | None):
+    """A secret given to the resource as its environment variable (resolved when a run starts), or None."""
+    return dg.EnvVar(name) if value else None
 
 
 def build_resources(settings: Settings | None = None) -> dict:

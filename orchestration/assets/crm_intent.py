@@ -25,7 +25,7 @@ def _table_metadata(con, table: str, logged_as: str | None = None) -> dict:
 @dg.multi_asset(
     pool=WAREHOUSE_POOL,
     specs=[
-        dg.AssetSpec(["raw", "crm_records"], group_name="crm", kinds={"duckdb", "python"},
+        dg.AssetSpec(["raw", "crm_records"], group_name="crm", kinds={"duckdb", "python"}, deps=[["landing", "crm_api"]],
                      description="Every CRM export (HubSpot, Salesforce) as one snapshot: one row per file, record, "
                                  "header and value; the mapping seed turns headers into fields."),
         dg.AssetSpec(["raw", "crm_identifier_checks"], group_name="crm", kinds={"duckdb", "python"},
