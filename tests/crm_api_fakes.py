@@ -233,7 +233,7 @@ class FakeSalesforce:
 
     FIELDS = {
         "Account": ["Id", "Name", "Website", "BillingPostalCode", "BillingCity", "NumberOfEmployees", "AnnualRevenue",
-                    "Industry", "CreatedDate", "IsDeleted", "SystemModstamp", "SIREN__c", "SIRET__c"],
+                    "Industry", "CreatedDate", "IsDeleted", "SystemModstamp", "SIREN__c", "SIRET__c", "VAT_Number__c"],
         "Contact": ["Id", "AccountId", "FirstName", "LastName", "Email", "Title", "HasOptedOutOfEmail",
                     "MailingPostalCode", "CreatedDate", "IsDeleted", "IsEmailBounced", "DoNotCall", "OwnerId",
                     "SystemModstamp"],
@@ -253,6 +253,7 @@ class FakeSalesforce:
         self.client_id, self.client_secret = client_id, client_secret
         self.valid_tokens: set[str] = set()
         self.tokens_issued = 0
+        self.fields = {sobject: list(names) for sobject, names in self.FIELDS.items()}  # this org's fields
         self.records: dict[str, dict[str, dict]] = {s: {} for s in self.FIELDS}
         self.owners = {"005000000000001AAA": "Julien Bernard"}
         self.with_score_fields = with_score_fields
@@ -308,9 +309,9 @@ class FakeSalesforce:
         return _json([{"message": f"The requested resource does not exist: {path}", "errorCode": "NOT_FOUND"}], 404)
 
     def _describe(self, sobject: str) -> Response:
-        if sobject not in self.FIELDS:
+        if sobject not in self.fields:
             return _json([{"message": f"The requested resource does not exist", "errorCode": "NOT_FOUND"}], 404)
-        names = list(self.FIELDS[sobject])
+        names = list(self.fields[sobject])
         if sobject in ("Lead", "Contact") and self.with_score_fields:
             names += self.SCORE_FIELDS
         return _json({"name": sobject, "fields": [
@@ -322,7 +323,7 @@ class FakeSalesforce:
         if not m:
             return _json([{"message": f"unexpected query {soql}", "errorCode": "MALFORMED_QUERY"}], 400)
         fields, sobject, since = [f.strip() for f in m[1].split(",")], m[2], m[3]
-        unknown = [f for f in fields if f not in self.FIELDS[sobject] and f != "Owner.Name"]
+        unknown = [f for f in fields if f not in self.fields[sobject] and f != "Owner.Name"]
         if unknown:
             return _json([{"message": f"No such column '{unknown[0]}' on entity '{sobject}'",
                            "errorCode": "INVALID_FIELD"}], 400)
@@ -386,3 +387,69 @@ class FakeSalesforce:
 
     def pushed_ids(self) -> list[str]:
         return [r["id"] for body in self.updates for r in body["records"]]
+
+
+def _iso_date(value) -> str | None:
+    return None if value is None else f"{value.isoformat()}T00:00:00.000Z"
+
+
+def _sf_datetime(value) -> str | None:
+    return None if value is None else f"{value.isoformat()}T00:00:00.000+0000"
+
+
+def seed_from_staging(con, hubspot: FakeHubSpot, salesforce: FakeSalesforce) -> None:
+    """Fill both stand-ins with the CRM records a warehouse's staging models hold (as the exports gave them), in the
+    API's own formats: internal property names and values, ISO timestamps, true/false, numbers."""
+    def records(sql: str):
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def text(value):
+        return None if value is None else str(value)
+
+    for c in records("select * from staging.stg_crm__companies where crm_source = 'hubspot'"):
+        hubspot.add("companies", c["crm_company_id"], {
+            "name": c["company_name"], "domain": c["domain"], "zip": c["postal_code"], "city": c["city"],
+            "numberofemployees": text(c["employees"]), "annualrevenue": text(c["annual_revenue_eur"]),
+            "createdate": _iso_date(c["created_date"]), "lifecyclestage": c["lifecycle_stage"],
+            "siren": c["siren_raw"], "siret": c["siret_raw"], "vat_number": c["vat_raw"]})
+    for p in records("select * from staging.stg_crm__people where crm_source = 'hubspot'"):
+        hubspot.add("contacts", p["crm_person_id"], {
+            "firstname": p["first_name"], "lastname": p["last_name"], "email": p["email"],
+            "jobtitle": p["job_title"], "lifecyclestage": p["lifecycle_stage"], "hs_lead_status": p["lead_status"],
+            "hs_email_optout": str(p["email_opt_out"]).lower(), "company": p["company_name"],
+            "zip": p["postal_code"], "createdate": _iso_date(p["created_date"]), "hubspot_owner_id": "101"})
+        if p["crm_company_id"]:
+            hubspot.associate("contacts", p["crm_person_id"], "companies", p["crm_company_id"], primary=True)
+    for d in records("select * from staging.stg_crm__deals where crm_source = 'hubspot'"):
+        hubspot.add("deals", d["crm_deal_id"], {
+            "dealname": f"Deal {d['crm_deal_id']}", "dealstage": d["deal_stage"], "amount": text(d["amount_eur"]),
+            "closedate": _iso_date(d["close_date"]), "createdate": _iso_date(d["created_date"]),
+            "hs_is_closed": str(d["is_closed"]).lower(), "hs_is_closed_won": str(d["is_won"]).lower()})
+        if d["crm_company_id"]:
+            hubspot.associate("deals", d["crm_deal_id"], "companies", d["crm_company_id"], primary=True)
+        if d["crm_person_id"]:
+            hubspot.associate("deals", d["crm_deal_id"], "contacts", d["crm_person_id"])
+
+    for c in records("select * from staging.stg_crm__companies where crm_source = 'salesforce'"):
+        salesforce.add("Account", c["crm_company_id"], {
+            "Name": c["company_name"], "Website": c["domain"], "BillingPostalCode": c["postal_code"],
+            "BillingCity": c["city"], "NumberOfEmployees": c["employees"], "AnnualRevenue": c["annual_revenue_eur"],
+            "CreatedDate": _sf_datetime(c["created_date"]), "SIREN__c": c["siren_raw"], "SIRET__c": c["siret_raw"],
+            "VAT_Number__c": c["vat_raw"]})
+    for p in records("select * from staging.stg_crm__people where crm_source = 'salesforce'"):
+        common = {"FirstName": p["first_name"], "LastName": p["last_name"], "Email": p["email"],
+                  "Title": p["job_title"], "HasOptedOutOfEmail": p["email_opt_out"],
+                  "CreatedDate": _sf_datetime(p["created_date"])}
+        if p["person_type"] == "lead":
+            salesforce.add("Lead", p["crm_person_id"], {
+                **common, "Company": p["company_name"], "Website": p["website_domain"], "PostalCode": p["postal_code"],
+                "Status": p["lead_status"], "IsConverted": p["is_converted"], "SIRET__c": p["siret_raw"]})
+        else:
+            salesforce.add("Contact", p["crm_person_id"], {**common, "AccountId": p["crm_company_id"]})
+    for d in records("select * from staging.stg_crm__deals where crm_source = 'salesforce'"):
+        salesforce.add("Opportunity", d["crm_deal_id"], {
+            "AccountId": d["crm_company_id"], "Name": f"Opportunity {d['crm_deal_id']}",
+            "StageName": d["deal_stage_label"], "Amount": d["amount_eur"], "CloseDate": text(d["close_date"]),
+            "IsClosed": d["is_closed"], "IsWon": d["is_won"], "CreatedDate": _sf_datetime(d["created_date"])})
