@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from crm_sync import hubspot, salesforce
 from crm_sync.common import CrmApiError
@@ -101,11 +102,18 @@ def _record_pushed(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
     if not rows:
         return
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    confirmed = pa.table({
+        "crm_source": [r["crm_source"] for r in rows], "object_type": [r["object_type"] for r in rows],
+        "record_id": [r["record_id"] for r in rows], "lead_id": [r["lead_id"] for r in rows],
+        "pushed_values": [json.dumps(r["values"], ensure_ascii=False) for r in rows],
+        "values_sha256": [r["sha256"] for r in rows]})
     con.execute("begin")
     try:
-        con.executemany("insert or replace into crm_sync.pushed_scores values (?, ?, ?, ?, ?, ?, ?)",
-                        [[r["crm_source"], r["object_type"], r["record_id"], r["lead_id"],
-                          json.dumps(r["values"], ensure_ascii=False), r["sha256"], now] for r in rows])
+        con.register("confirmed_push", confirmed)
+        con.execute("""insert or replace into crm_sync.pushed_scores
+                       select crm_source, object_type, record_id, lead_id, pushed_values::json, values_sha256, ?
+                       from confirmed_push""", [now])
+        con.unregister("confirmed_push")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

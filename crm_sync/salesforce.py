@@ -175,6 +175,7 @@ def _cell(value) -> str:
 def _pull_object(api: SalesforceApi, crm_dir: Path, object_type: str, state: dict, today: dt.date,
                  log: Log) -> ObjectPull:
     sobject = OBJECTS[object_type]
+    started, calls_before = time.monotonic(), api.calls
     available = api.describe(sobject)
     wanted = fields_to_pull("salesforce", object_type)
     missing = [f for f in wanted if f not in available]
@@ -196,7 +197,6 @@ def _pull_object(api: SalesforceApi, crm_dir: Path, object_type: str, state: dic
     if not pull.full:
         soql += f" WHERE SystemModstamp > {high_water.replace(' ', 'T')}Z"
     soql += " ORDER BY SystemModstamp"
-    started, calls_before = time.monotonic(), api.calls
     writer = ObjectFileWriter(file, header, "Id", full=pull.full)
     try:
         for record in api.query(soql, include_deleted=not pull.full):

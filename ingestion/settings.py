@@ -66,6 +66,9 @@ def load_settings() -> Settings:
     except ValueError as exc:
         raise ValueError(f"LEADS_AS_OF must be a date YYYY-MM-DD, got {as_of_text!r}") from exc
     threads = os.environ.get("LEADS_DUCKDB_THREADS")
+    crm_push = os.environ.get("LEADS_CRM_PUSH") or "dry_run"
+    if crm_push not in ("off", "dry_run", "on"):
+        raise ValueError(f"LEADS_CRM_PUSH must be off, dry_run or on, got {crm_push!r}")
     return Settings(
         landing_dir=_path("LEADS_LANDING_DIR", "data/landing"),
         duckdb_path=_path("LEADS_DUCKDB_PATH", "data/warehouse.duckdb"),
@@ -88,7 +91,7 @@ def load_settings() -> Settings:
         salesforce_client_id=os.environ.get("SALESFORCE_CLIENT_ID") or None,
         salesforce_client_secret=os.environ.get("SALESFORCE_CLIENT_SECRET") or None,
         salesforce_login_url=os.environ.get("SALESFORCE_LOGIN_URL") or None,
-        crm_push=os.environ.get("LEADS_CRM_PUSH") or "dry_run",
+        crm_push=crm_push,
     )
 
 

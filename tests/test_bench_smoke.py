@@ -75,3 +75,14 @@ def test_the_daily_refresh_benchmark_times_a_day_against_a_full_rebuild(bench_en
     _bench("bench.daily_refresh", "--work", str(matching_work), env=env)
     report = _result(root / "results", "daily-refresh")
     assert report["full_rebuild"]["wall_s"] > 0 and report["daily_share_of_full"] > 0
+
+
+def test_the_crm_api_benchmark_reports_throughput_and_calls(bench_env):
+    root, env = bench_env
+    _bench("bench.crm_api", "--records", "300", env=env)
+    report = _result(root / "results", "crm-api")
+    for label in ("default_limits", "limits_lifted"):
+        figures = report[label]
+        assert figures["hubspot_full_pull"]["records"] == 300 + 60 + 15, figures
+        assert figures["push"]["pushed"] == {"hubspot": 300, "salesforce": 300}
+        assert figures["push_rerun"]["changed"] == 0
