@@ -125,7 +125,7 @@ def _advice(status: int, body) -> str:
                 f"Integrations → Private apps). {detail}")
     if status == 403:
         return ("The private app lacks a scope: give it crm.objects.contacts.read, crm.objects.contacts.write, "
-                f"crm.objects.companies.read, crm.objects.deals.read, crm.schemas.contacts.write. {detail}")
+                f"crm.objects.companies.read, crm.objects.deals.read, crm.objects.owners.read, crm.schemas.contacts.write. {detail}")
     if status == 429:
         return f"Rate limit still exceeded after the retries: lower LEADS_HUBSPOT_CALLS_PER_10S. {detail}"
     return detail or "no detail in the response"

@@ -463,9 +463,13 @@ def _check_snapshot(con: duckdb.DuckDBPyConnection, force: bool, log: Log) -> No
         limit 1""").fetchone()
     if twice:
         crm_source, object_type, files, value = twice
+        pulled = [f for f in files if f.startswith(("hubspot-api-", "salesforce-api-"))]
+        advice = (f"{pulled[0]} is pulled by API: remove the hand export{'s' if len(files) > 2 else ''} of this "
+                  f"object from crm/" if pulled else
+                  "the same export landed twice? Keep one of them in crm/ (a browser names a second download "
+                  "'contacts (1).csv')")
         raise LandingError(
-            f"{' and '.join(files)} hold the same {crm_source} {object_type} (record {value} is in both): the same "
-            f"export landed twice? Keep one of them in crm/ (a browser names a second download 'contacts (1).csv'). "
+            f"{' and '.join(files)} hold the same {crm_source} {object_type} (record {value} is in both): {advice}. "
             f"The last CRM snapshot stays in place.")
     counts = con.execute("""
         with previous as (

@@ -18,6 +18,7 @@ from crm_sync.hubspot import HubSpotApi, pull_hubspot
 from crm_sync.push import push_scores
 from crm_sync.salesforce import SalesforceApi, pull_salesforce
 from ingestion.crm import land_crm
+from ingestion.landing import LandingError
 
 TODAY = dt.date(2026, 11, 26)
 T0 = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.timezone.utc)
@@ -320,3 +321,12 @@ def test_no_credentials_skip_the_push_and_missing_salesforce_fields_are_named(ht
     with pytest.raises(CrmApiError, match=r"Lead\.LQ_Lead_Score__c \(Number\(3, 0\)\) missing"):
         push_scores(con, "on", hubspot_api=None, salesforce_api_factory=lambda: salesforce_api(httpserver, fake),
                     dry_run_file=tmp_path / "d.csv")
+
+
+def test_a_hand_export_left_beside_the_pulled_file_is_refused_with_what_to_do(hubspot, httpserver, tmp_path):
+    crm = tmp_path / "crm"
+    pull_hubspot(hubspot_api(httpserver), crm, TODAY)
+    (crm / "hubspot-crm-exports-all-contacts-2026-11-25.csv").write_text(
+        "Record ID,First Name,Last Name,Email\n1,Hélène,Durand,p1@societe2.fr\n", encoding="utf-8")
+    with pytest.raises(LandingError, match="hubspot-api-contacts.csv is pulled by API: remove the hand export"):
+        land_crm(duckdb.connect(), crm, temp_dir=tmp_path / "tmp")
