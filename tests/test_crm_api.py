@@ -330,3 +330,16 @@ def test_a_hand_export_left_beside_the_pulled_file_is_refused_with_what_to_do(hu
         "Record ID,First Name,Last Name,Email\n1,Hélène,Durand,p1@societe2.fr\n", encoding="utf-8")
     with pytest.raises(LandingError, match="hubspot-api-contacts.csv is pulled by API: remove the hand export"):
         land_crm(duckdb.connect(), crm, temp_dir=tmp_path / "tmp")
+
+
+def test_without_credentials_the_pull_says_so_in_one_line_and_is_skipped(tmp_path):
+    from crm_sync.pull import pull_crm
+    from ingestion.settings import Settings
+
+    settings = Settings(landing_dir=tmp_path, duckdb_path=tmp_path / "w.duckdb", publish_dir=tmp_path / "p",
+                        as_of=TODAY, duckdb_memory_limit="1GB", duckdb_threads=None, duckdb_compression="auto",
+                        insee_api_key=None)
+    lines: list[str] = []
+    result = pull_crm(settings, log=lines.append)
+    assert result.skipped and result.objects == [] and len(lines) == 1 and "HUBSPOT_ACCESS_TOKEN" in lines[0]
+    assert not (tmp_path / "crm").exists()

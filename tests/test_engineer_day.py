@@ -79,6 +79,7 @@ def _run(selection, settings_env: dict, monkeypatch, db, publish_dir):
 
 
 PUBLISHED = dg.AssetKey(["published", "leads"])
+PUSHED = dg.AssetKey(["crm_sync", "pushed_scores"])
 ATTRIBUTION = dg.AssetCheckKey(dg.AssetKey(["intermediate", "int_intent__web_events"]), "identified_events_are_known")
 MATCH_RATE = dg.AssetCheckKey(dg.AssetKey(["marts", "qualified_leads"]), "crm_companies_matched_to_the_registry")
 
@@ -86,7 +87,7 @@ MATCH_RATE = dg.AssetCheckKey(dg.AssetKey(["marts", "qualified_leads"]), "crm_co
 def test_a_failed_warning_is_in_the_run_tags_the_publication_and_the_summary(warehouse, warehouse_copy, tmp_path,
                                                                              monkeypatch, capsys):
     publish_dir = tmp_path / "published"
-    selection = dg.AssetSelection.assets(PUBLISHED) | dg.AssetSelection.checks(ATTRIBUTION, MATCH_RATE)
+    selection = dg.AssetSelection.assets(PUBLISHED, PUSHED) | dg.AssetSelection.checks(ATTRIBUTION, MATCH_RATE)
     result, instance = _run(selection, {"LEADS_MIN_IDENTIFIED_EVENTS_KNOWN": "1.01"}, monkeypatch, warehouse_copy,
                             publish_dir)
     assert result.success, "a warning does not fail the run"
@@ -101,6 +102,9 @@ def test_a_failed_warning_is_in_the_run_tags_the_publication_and_the_summary(war
 
     manifest = json.loads((publish_dir / "publication.json").read_text())
     assert len(manifest["failed_checks"]) == 1
+    # the scores go back to the CRM only from a run whose checks all passed (not even as a dry run)
+    assert not [e for e in result.get_asset_materialization_events() if e.asset_key == PUSHED]
+    assert not (publish_dir / "crm_push_dry_run.csv").exists()
 
     from publication import summary
 
