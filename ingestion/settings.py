@@ -16,6 +16,15 @@ def _path(var: str, default: str) -> Path:
     return value if value.is_absolute() else REPO_ROOT / value
 
 
+def _warehouse_path(var: str, default: str) -> Path:
+    """A DuckDB file, or a MotherDuck database (`md:<name>`), which is kept as it is."""
+    value = os.environ.get(var) or default
+    return Path(value) if value.startswith(MOTHERDUCK_PREFIX) else _path(var, default)
+
+
+MOTHERDUCK_PREFIX = "md:"
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
@@ -43,14 +52,24 @@ class Settings:
     crm_push: str = "dry_run"
 
     @property
+    def is_motherduck(self) -> bool:
+        """The warehouse is a MotherDuck database (`md:<name>`), not a local file."""
+        return str(self.duckdb_path).startswith(MOTHERDUCK_PREFIX)
+
+    @property
+    def local_dir(self) -> Path:
+        """The warehouse's folder; data/ for a MotherDuck warehouse."""
+        return REPO_ROOT / "data" if self.is_motherduck else self.duckdb_path.parent
+
+    @property
     def temp_dir(self) -> Path:
         """Where DuckDB spills and where zip archives are unpacked: beside the warehouse, never in /tmp."""
-        return self.duckdb_path.parent / "tmp"
+        return self.local_dir / "tmp"
 
     @property
     def log_dir(self) -> Path:
         """Where the terminal commands (make run, make materialize, the sample generator) write their full logs."""
-        return self.duckdb_path.parent / "logs"
+        return self.local_dir / "logs"
 
 
 def today_in_paris() -> dt.date:
@@ -71,7 +90,7 @@ def load_settings() -> Settings:
         raise ValueError(f"LEADS_CRM_PUSH must be off, dry_run or on, got {crm_push!r}")
     return Settings(
         landing_dir=_path("LEADS_LANDING_DIR", "data/landing"),
-        duckdb_path=_path("LEADS_DUCKDB_PATH", "data/warehouse.duckdb"),
+        duckdb_path=_warehouse_path("LEADS_DUCKDB_PATH", "data/warehouse.duckdb"),
         publish_dir=_path("LEADS_PUBLISH_DIR", "data/published"),
         as_of=as_of,
         # Bounded memory whatever the file size: DuckDB spills to temp_dir beyond this.

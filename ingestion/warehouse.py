@@ -100,7 +100,7 @@ def clear_temp_directory(folder: Path, log: Log = logger.info) -> None:
 def connect(settings: Settings | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse with the shared settings."""
     settings = settings or load_settings()
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.local_dir.mkdir(parents=True, exist_ok=True)
     return open_warehouse(str(settings.duckdb_path), connection_config(settings), read_only=read_only)
 
 

@@ -134,7 +134,7 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, settings: PipelineS
     landing_dir = loaded.landing_dir
     known = json.loads(context.cursor) if context.cursor else {}
     state, changed = scan_landing_zone(landing_dir, known)
-    if changed and loaded.duckdb_path.exists():
+    if changed and (loaded.is_motherduck or loaded.duckdb_path.exists()):
         # what the warehouse already holds never starts a run (a first tick after `make run`, a reset cursor)
         try:
             with open_warehouse(str(loaded.duckdb_path), connection_config(loaded), read_only=True, wait_s=0) as con:

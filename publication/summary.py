@@ -19,7 +19,7 @@ REASON_WIDTH = 150  # one terminal line per part of the reasons; the mart holds 
 
 def main() -> int:
     settings = load_settings()
-    if not settings.duckdb_path.exists():
+    if not settings.is_motherduck and not settings.duckdb_path.exists():
         print(f"no warehouse at {settings.duckdb_path}: run `make run` first", file=sys.stderr)
         return 1
     with connect(settings, read_only=True) as con:

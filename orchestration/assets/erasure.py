@@ -22,6 +22,9 @@ from orchestration.resources import PipelineSettings, WAREHOUSE_POOL
 )
 def warehouse_file_rewritten(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
     settings = settings.load()
+    if settings.is_motherduck:  # no local file: MotherDuck stores and compacts the database itself
+        context.log.info("the warehouse is a MotherDuck database: no local file to rewrite")
+        return dg.MaterializeResult(metadata={"rewritten": False})
     rewrite = rewrite_warehouse_file(settings.duckdb_path, connection_config(settings), log=context.log.info)
     if rewrite is None:
         context.log.info("no erasure request since the last rewrite: the warehouse file is left as it is")
