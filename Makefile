@@ -11,7 +11,7 @@ endif
 SCALE ?= 0.001
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install sample materialize summary run test test-calendar dev docs validate bench bench-matching bench-scoring bench-backtest bench-daily bench-crm-api clean
+.PHONY: help install sample materialize summary run test test-calendar dev docs validate bench bench-matching bench-scoring bench-backtest bench-daily bench-crm-api postgres-server clean
 
 help:
 	@echo "make run       install, generate the sample landing zone, materialise every asset, print a summary"
@@ -31,6 +31,7 @@ install:
 	@[ -x .venv/bin/dagster ] || echo "Installing the locked environment (uv.lock) into .venv: a few minutes the first time…"
 	@$(UV) sync --frozen --quiet
 	@mkdir -p "$(DAGSTER_HOME)" && cp orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	@if [ -n "$$DAGSTER_PG_HOST" ]; then cat orchestration/dagster.postgres.yaml >> "$(DAGSTER_HOME)/dagster.yaml"; fi
 
 sample: install
 	@$(UV) run python -m ingestion.sample_data --scale $(SCALE)
@@ -47,8 +48,14 @@ run: sample materialize
 
 # two workers, each test file on one of them (a file's module fixtures are built once): 14 minutes on 2 cores
 PYTEST_WORKERS ?= 2
-test: install
+test: install postgres-server
 	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# Debian's PostgreSQL server, for the test of Dagster's Postgres storage (tests/test_live_dagster_postgres.py)
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+		echo "Installing PostgreSQL (Debian's postgresql) for the Postgres-backed Dagster test…"; \
+		apt-get install -y -q postgresql >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null; }; }
 
 # The suite pins one as-of date (tests/conftest.py); these tests again with it moved, to prove no test reads the
 # calendar: the first of a month months away, and a month end.

@@ -12,15 +12,11 @@ bench/results/backtest-<date>.json.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import os
-import platform
 import sys
-from pathlib import Path
 
-from bench.registry import REPO, RESULTS
+from bench.registry import RESULTS
 from bench.scoring import _timed_dbt, national_warehouse
 
 # the backtest's models and the per-date scoring models it replays (dbt_project/selectors.yml)

@@ -310,7 +310,7 @@ class FakeSalesforce:
 
     def _describe(self, sobject: str) -> Response:
         if sobject not in self.fields:
-            return _json([{"message": f"The requested resource does not exist", "errorCode": "NOT_FOUND"}], 404)
+            return _json([{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}], 404)
         names = list(self.fields[sobject])
         if sobject in ("Lead", "Contact") and self.with_score_fields:
             names += self.SCORE_FIELDS

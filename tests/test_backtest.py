@@ -9,7 +9,6 @@ import datetime as dt
 import json
 
 import duckdb
-import pandas as pd
 import pytest
 
 from conftest import AS_OF, run_dbt
