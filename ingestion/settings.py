@@ -26,6 +26,9 @@ class Settings:
     duckdb_threads: int | None
     duckdb_compression: str
     insee_api_key: str | None
+    # the language of what sales reads (score_reasons, status_reason, the summary, the report): fr or en, from
+    # LEADS_LANGUAGE, else the dbt var `language` (the one default: dbt run alone and a Dagster run agree)
+    language: str
     # quality gates: the share of CRM companies matched to the registry, and of identified web events that belong
     # to a known CRM person
     min_match_rate: float = 0.6
@@ -69,7 +72,19 @@ def load_settings() -> Settings:
         insee_api_key=os.environ.get("INSEE_API_KEY") or None,
         min_match_rate=float(os.environ.get("LEADS_MIN_MATCH_RATE") or 0.6),
         min_identified_events_known=float(os.environ.get("LEADS_MIN_IDENTIFIED_EVENTS_KNOWN") or 0.5),
+        language=language_setting(),
     )
+
+
+LANGUAGES = ("fr", "en")
+
+
+def language_setting() -> str:
+    """LEADS_LANGUAGE, else the dbt var `language` (the one default, read by dbt's macro language() too)."""
+    value = (os.environ.get("LEADS_LANGUAGE") or str(dbt_vars()["language"])).strip().lower()
+    if value not in LANGUAGES:
+        raise ValueError(f"LEADS_LANGUAGE must be one of {', '.join(LANGUAGES)}, got {value!r}")
+    return value
 
 
 def dbt_vars() -> dict:

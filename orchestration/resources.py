@@ -73,6 +73,7 @@ class PipelineSettings(dg.ConfigurableResource):
     insee_api_key: str | None = None
     min_match_rate: float = 0.6
     min_identified_events_known: float = 0.5
+    language: str  # fr or en (LEADS_LANGUAGE, else the dbt var `language`): what sales reads; the UI stays English
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of_fixed: bool) -> "PipelineSettings":
@@ -82,7 +83,8 @@ class PipelineSettings(dg.ConfigurableResource):
                    duckdb_compression=settings.duckdb_compression,
                    insee_api_key=dg.EnvVar("INSEE_API_KEY") if settings.insee_api_key else None,
                    min_match_rate=settings.min_match_rate,
-                   min_identified_events_known=settings.min_identified_events_known)
+                   min_identified_events_known=settings.min_identified_events_known,
+                   language=settings.language)
 
     def load(self) -> Settings:
         """The settings of this run: the as-of date resolved now when it is not fixed."""
@@ -91,7 +93,8 @@ class PipelineSettings(dg.ConfigurableResource):
                         publish_dir=Path(self.publish_dir), as_of=as_of, duckdb_memory_limit=self.duckdb_memory_limit,
                         duckdb_threads=self.duckdb_threads, duckdb_compression=self.duckdb_compression,
                         insee_api_key=self.insee_api_key, min_match_rate=self.min_match_rate,
-                        min_identified_events_known=self.min_identified_events_known)
+                        min_identified_events_known=self.min_identified_events_known,
+                        language=self.language)
 
 
 def build_resources(settings: Settings | None = None) -> dict:
