@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from publication.publish import DATABASE_NAME
 from publication.wording import MIN_SAMPLE, Rate, month_year, number, percent, say
@@ -78,6 +79,7 @@ def funnel_chart(con: duckdb.DuckDBPyConnection, language: str = "fr") -> bytes:
                 if rate is not None and rate.enough else "")
         ax.text(value, len(labels) - 1 - index, f" {number(value, 0, language)}{said}", va="center", fontsize=9)
     ax.set_xlim(0, max(totals) * 1.45 or 1)
+    ax.xaxis.set_major_formatter(lambda value, _: number(value, 0, language))
     ax.set_xlabel(say("leads who ever reached the stage", language))
     ax.set_title(say("Funnel: every cohort of new leads", language))
     ax.spines[["top", "right"]].set_visible(False)
@@ -97,8 +99,7 @@ def lift_chart(con: duckdb.DuckDBPyConnection, language: str = "fr") -> bytes:
     ax.set_xticks(deciles)
     ax.set_xlabel(say("lead-score decile (10 = highest scores)", language))
     ax.set_ylabel(say("lift (× average opportunity rate)", language))
-    if language == "fr":  # decimal commas on the axis
-        ax.yaxis.set_major_formatter(lambda value, _: number(value, 1, language))
+    ax.yaxis.set_major_formatter(lambda value, _: number(value, 1, language))  # a decimal comma in French
     ax.set_title(say("Backtest: opportunity rate by lead-score decile", language))
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
@@ -123,6 +124,8 @@ def time_to_sql_chart(con: duckdb.DuckDBPyConnection, language: str = "fr") -> b
                 transform=ax.transAxes)
     ax.set_xlabel(say("days from first engagement or signal to SQL (weekly as-of dates)", language))
     ax.set_ylabel(say("leads", language))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole leads
+    ax.yaxis.set_major_formatter(lambda value, _: number(value, 0, language))
     ax.set_title(say("Backtest: time to SQL", language))
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
@@ -212,14 +215,16 @@ def headlines(con: duckdb.DuckDBPyConnection | None, summary: dict | None, langu
             "order of the same leads: {random}×); their opportunity rate: {rate}.", language,
             lift=number(s["top_decile_lift"], 1, language), random=number(s["top_decile_random_lift"], 1, language),
             rate=Rate(top_opportunities, top_pairs).text(language)),
-        say("MQLs got an opportunity in {mql} of cases (recall {mql_recall}); SQLs in {sql} (recall {sql_recall}); "
-            "the average lead: {base}.", language, mql=mql.text(language), mql_recall=mql_recall.text(language),
+        say("Opportunity rate of MQLs: {mql}; of SQLs: {sql}; of the average lead: {base}. Share of the "
+            "lead-dates followed by an opportunity that were flagged (recall): MQL {mql_recall}; SQL {sql_recall}.",
+            language, mql=mql.text(language), mql_recall=mql_recall.text(language),
             sql=sql.text(language), sql_recall=sql_recall.text(language), base=base.text(language)),
-        say("Of {won} accounts won, {flagged} had been flagged MQL or SQL before sales opened the opportunity, a "
-            "median of {days} days earlier.", language, won=number(won, 0, language),
+        say("Accounts won: {won}; flagged MQL or SQL before sales opened the opportunity: {flagged}, a median of "
+            "{days} days earlier.", language, won=number(won, 0, language),
             flagged=Rate(flagged, won).text(language), days=days(s["median_days_flagged_earlier"])),
-        say("Signal-led qualified leads converted at {signal}, engagement-only ones at {engagement}; median days "
-            "from first engagement or signal to SQL: {signal_days} against {engagement_days}.", language,
+        say("Conversion to an opportunity of signal-led qualified leads: {signal}; of engagement-only ones: "
+            "{engagement}. Median days from first engagement or signal to SQL: {signal_days} against "
+            "{engagement_days}.", language,
             signal=paths.get("signal_led", empty).text(language),
             engagement=paths.get("engagement_only", empty).text(language),
             signal_days=days(s["signal_led_median_days_to_sql"]),
@@ -227,9 +232,14 @@ def headlines(con: duckdb.DuckDBPyConnection | None, summary: dict | None, langu
     ]
 
 
+def _esc(text) -> str:
+    """Text for an HTML text node: <, > and & escaped; quotes kept as they are (l'entonnoir reads as written)."""
+    return html.escape(str(text), quote=False)
+
+
 def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
     """An HTML table of texts already formatted (plain labels, numbers in the report's language)."""
-    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    cells = "".join(f"<th>{_esc(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in rows)
     return f'<table class="{css}"><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -250,9 +260,9 @@ def call_list(con: duckdb.DuckDBPyConnection, limit: int = CALL_LIST_LIMIT) -> t
 
 def _call_list_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
     total, leads = call_list(con)
-    title = f"<h2>{html.escape(say('Who to contact this week', language))}</h2>"
+    title = f"<h2>{_esc(say('Who to contact this week', language))}</h2>"
     if not leads:
-        return title + f"<p>{html.escape(say('No contactable SQL or MQL lead today.', language))}</p>"
+        return title + f"<p>{_esc(say('No contactable SQL or MQL lead today.', language))}</p>"
     intro = say("Contactable SQL and MQL leads, highest lead score first: {count}.", language,
                 count=number(total, 0, language))
     if total > len(leads):
@@ -260,14 +270,14 @@ def _call_list_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
                            "mql, contactable).", language, shown=number(len(leads), 0, language))
     rows = []
     for lead in leads:
-        who = html.escape(lead["name"] or lead["email"] or lead["lead_id"])
-        details = " · ".join(html.escape(v) for v in (lead["job_title"], lead["email"]) if v)
-        reasons = "<br>".join(html.escape(part) for part in (lead["score_reasons"] or "").split(" | "))
-        rows.append([f"{who}<br><small>{details}</small>", html.escape(lead["company"] or ""),
+        who = _esc(lead["name"] or lead["email"] or lead["lead_id"])
+        details = " · ".join(_esc(v) for v in (lead["job_title"], lead["email"]) if v)
+        reasons = "<br>".join(_esc(part) for part in (lead["score_reasons"] or "").split(" | "))
+        rows.append([f"{who}<br><small>{details}</small>", _esc(lead["company"] or ""),
                      lead["status"].upper(), str(lead["lead_score"]),
-                     html.escape(lead["owner_name"] or say("unassigned", language)), f"<small>{reasons}</small>"])
+                     _esc(lead["owner_name"] or say("unassigned", language)), f"<small>{reasons}</small>"])
     head = [say(h, language) for h in ("Lead", "Company", "Status", "Lead score", "CRM owner", "Why")]
-    return title + f"<p>{html.escape(intro)}</p>" + _table(head, rows, "calls")
+    return title + f"<p>{_esc(intro)}</p>" + _table(head, rows, "calls")
 
 
 def _funnel_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
@@ -277,9 +287,9 @@ def _funnel_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
     rows = []
     for index, ((_, label), reached) in enumerate(zip(FUNNEL_STAGES, totals)):
         step = Rate(reached, totals[index - 1]).text(language) if index else "—"
-        rows.append([html.escape(say(label, language)), number(reached, 0, language), html.escape(step),
+        rows.append([_esc(say(label, language)), number(reached, 0, language), _esc(step),
                      "—" if current[index] is None else number(current[index], 0, language)])
-    rows.append([html.escape(say("Disqualified", language)), "—", "—", number(today.get("disqualified", 0), 0,
+    rows.append([_esc(say("Disqualified", language)), "—", "—", number(today.get("disqualified", 0), 0,
                                                                                language)])
     head = [say(h, language) for h in ("Stage", "Leads who ever reached it", "From the previous stage",
                                        "Leads at this status today")]
@@ -289,7 +299,7 @@ def _funnel_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
                     "same leads (marts.qualified_leads), which is why it holds far fewer MQLs: most have moved on "
                     "or fallen back since. An opportunity is a deal opened on the person or their CRM company; won, "
                     "a deal won.", language)
-    return (f"<h2>{html.escape(say('The funnel', language))}</h2><p>{html.escape(explained)}</p>"
+    return (f"<h2>{_esc(say('The funnel', language))}</h2><p>{_esc(explained)}</p>"
             + _table(head, rows))
 
 
@@ -300,15 +310,15 @@ def _backtest_tables(con: duckdb.DuckDBPyConnection, language: str) -> str:
             "from backtest_lift order by decile desc").fetchall():
         rate = Rate(opportunities, pairs)
         lift.append([str(decile), number(pairs, 0, language), number(opportunities, 0, language),
-                     html.escape(rate.text(language)),
+                     _esc(rate.text(language)),
                      number(value, 1, language) if rate.enough else "—", number(random, 1, language)])
     paths = []
     for path, leads, opportunities, reached, days in con.execute(
             "select qualification_path, coalesce(qualified_leads, 0), coalesce(opportunities, 0), "
             "coalesce(reached_sql, 0), median_days_to_sql from backtest_qualification_paths "
             "order by qualification_path desc").fetchall():
-        paths.append([html.escape(say(PATH_LABELS.get(path, path), language) if path in PATH_LABELS else path),
-                      number(leads, 0, language), html.escape(Rate(opportunities, leads).text(language)),
+        paths.append([_esc(say(PATH_LABELS.get(path, path), language) if path in PATH_LABELS else path),
+                      number(leads, 0, language), _esc(Rate(opportunities, leads).text(language)),
                       number(reached, 0, language), number(days, 0, language)])
     return (_table([say(h, language) for h in ("Lead-score decile (10 = highest scores)", "Lead × date pairs",
                                                 "Opportunities", "Opportunity rate", "Lift (× average)",
@@ -329,8 +339,8 @@ def html_page(con: duckdb.DuckDBPyConnection, charts: dict[str, bytes], lines: l
         return (f'<figure><img alt="{name}" src="data:image/png;base64,'
                 f'{base64.b64encode(charts[name]).decode()}"></figure>')
 
-    findings = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    backtest = (f"<h2>{html.escape(say('Does the scoring find the buyers? The backtest', language))}</h2>"
+    findings = "".join(f"<li>{_esc(line)}</li>" for line in lines)
+    backtest = (f"<h2>{_esc(say('Does the scoring find the buyers? The backtest', language))}</h2>"
                 f"<ul>{findings}</ul>" + figure("lift_by_decile") + figure("time_to_sql"))
     if "lift_by_decile" in charts:
         backtest += _backtest_tables(con, language)
@@ -338,17 +348,17 @@ def html_page(con: duckdb.DuckDBPyConnection, charts: dict[str, bytes], lines: l
     note = say("Rates come with their sample size n and a 95 % confidence interval (Wilson); under {minimum} leads "
                "a rate says too little and the page says so.", language, minimum=MIN_SAMPLE)
     return f"""<!doctype html>
-<html lang="{language}"><head><meta charset="utf-8"><title>{html.escape(title)} — {html.escape(as_of)}</title>
+<html lang="{language}"><head><meta charset="utf-8"><title>{_esc(title)} — {_esc(as_of)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#1d2733;line-height:1.45}}
 table{{border-collapse:collapse;margin:1em 0;font-size:.9em}}td,th{{border:1px solid #d5dbe1;padding:.3em .6em;
 text-align:right;vertical-align:top}}th{{background:#eef2f6}}table.calls td{{text-align:left}}img{{max-width:100%}}
 figure{{margin:1.5em 0}}small{{color:#4a5866}}</style></head>
-<body><h1>{html.escape(title)}</h1>
-<p>{html.escape(say("Scores and statuses as of {as_of}, checked against the deals that followed.", language,
+<body><h1>{_esc(title)}</h1>
+<p>{_esc(say("Scores and statuses as of {as_of}, checked against the deals that followed.", language,
                     as_of=as_of))}</p>
 {_call_list_section(con, language)}
 {_funnel_section(con, language)}{figure("funnel")}
-<p><small>{html.escape(note)}</small></p>
+<p><small>{_esc(note)}</small></p>
 {backtest}
 </body></html>
 """

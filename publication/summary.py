@@ -113,7 +113,8 @@ def print_qualification(con, language: str = "fr") -> None:
     counts = mart_report.status_counts(con)
     print("\n" + say("Qualified leads as of {as_of}: {people} people — {counts}; {contactable} contactable", language,
                      as_of=as_of, people=number(sum(counts.values()), 0, language),
-                     counts=", ".join(f"{status} {number(count, 0, language)}" for status, count in counts.items()),
+                     counts=", ".join(f"{say(status, language)} {number(count, 0, language)}"
+                                     for status, count in counts.items()),
                      contactable=number(mart_report.contactable_leads(con), 0, language)))
     print(say("Top leads (not disqualified, highest lead score first):", language))
     for rank, row in enumerate(mart_report.top_leads(con, limit=TOP_LEADS), start=1):

@@ -146,18 +146,19 @@ FRENCH = {
     "of the same leads: {random}×); their opportunity rate: {rate}.":
         "Les leads du meilleur décile de score ont eu une opportunité {lift} fois plus souvent que le lead moyen "
         "(un ordre aléatoire des mêmes leads : {random} fois) ; leur taux d'opportunité : {rate}.",
-    "MQLs got an opportunity in {mql} of cases (recall {mql_recall}); SQLs in {sql} (recall {sql_recall}); the "
-    "average lead: {base}.":
-        "Les MQL ont eu une opportunité dans {mql} des cas (rappel {mql_recall}) ; les SQL dans {sql} (rappel "
-        "{sql_recall}) ; le lead moyen : {base}.",
-    "Of {won} accounts won, {flagged} had been flagged MQL or SQL before sales opened the opportunity, a median "
-    "of {days} days earlier.":
-        "Sur {won} comptes gagnés, {flagged} avaient été signalés MQL ou SQL avant que les commerciaux n'ouvrent "
-        "l'opportunité, en médiane {days} jours plus tôt.",
-    "Signal-led qualified leads converted at {signal}, engagement-only ones at {engagement}; median days from "
-    "first engagement or signal to SQL: {signal_days} against {engagement_days}.":
-        "Les leads qualifiés portés par un signal ont converti à {signal}, ceux par l'engagement seul à "
-        "{engagement} ; jours médians du premier engagement ou signal jusqu'à SQL : {signal_days} contre "
+    "Opportunity rate of MQLs: {mql}; of SQLs: {sql}; of the average lead: {base}. Share of the lead-dates "
+    "followed by an opportunity that were flagged (recall): MQL {mql_recall}; SQL {sql_recall}.":
+        "Taux d'opportunité des MQL : {mql} ; des SQL : {sql} ; du lead moyen : {base}. Part des couples "
+        "lead × date suivis d'une opportunité qui avaient été signalés (rappel) : MQL {mql_recall} ; SQL "
+        "{sql_recall}.",
+    "Accounts won: {won}; flagged MQL or SQL before sales opened the opportunity: {flagged}, a median of {days} "
+    "days earlier.":
+        "Comptes gagnés : {won} ; signalés MQL ou SQL avant que les commerciaux n'ouvrent l'opportunité : "
+        "{flagged}, en médiane {days} jours plus tôt.",
+    "Conversion to an opportunity of signal-led qualified leads: {signal}; of engagement-only ones: {engagement}. "
+    "Median days from first engagement or signal to SQL: {signal_days} against {engagement_days}.":
+        "Conversion en opportunité des leads qualifiés portés par un signal : {signal} ; par l'engagement seul : "
+        "{engagement}. Jours médians du premier engagement ou signal jusqu'à SQL : {signal_days} contre "
         "{engagement_days}.",
     "No backtest yet: the weekly_backtest job (Mondays) or `make run` replays the scoring against the deals.":
         "Pas encore de backtest : le job weekly_backtest (le lundi) ou `make run` rejoue le score face aux "
@@ -208,6 +209,8 @@ FRENCH = {
         "{domain} rattachés à une entreprise par son domaine",
     "Qualified leads as of {as_of}: {people} people — {counts}; {contactable} contactable":
         "Leads qualifiés au {as_of} : {people} personnes — {counts} ; {contactable} contactables",
+    # statuses as the summary counts them (the column holds the codes lead, mql, sql, disqualified)
+    "lead": "lead", "mql": "mql", "sql": "sql", "disqualified": "disqualifié",
     "Top leads (not disqualified, highest lead score first):":
         "Meilleurs leads (hors disqualifiés, du meilleur score au moins bon) :",
     "lead score {score} (fit {fit}, engagement {engagement}, intent {intent})":
