@@ -192,5 +192,5 @@ def test_the_charts_are_labelled_in_the_reports_language(warehouse, monkeypatch)
         "Backtest : délai jusqu'à SQL",
         "Funnel: every cohort of new leads", "Backtest: opportunity rate by lead-score decile", "Backtest: time to SQL"]
     assert axes[1].get_xlabel() == "décile du score (10 = meilleurs scores)"
-    assert [t.get_text() for t in axes[1].get_legend().get_texts()] == ["score", "ordre aléatoire"]
-    assert [t.get_text() for t in axes[4].get_legend().get_texts()] == ["lead score", "random order"]
+    assert [t.get_text() for t in axes[1].get_legend().get_texts()] == ["ordre aléatoire", "score"]
+    assert [t.get_text() for t in axes[4].get_legend().get_texts()] == ["random order", "lead score"]
