@@ -385,10 +385,11 @@ def write_report(settings: Settings, log: Log = logger.info) -> Report:
         language = settings.language
         charts = {name: draw(con, language) for name, draw in CHARTS.items()
                   if summary or name not in BACKTEST_CHARTS}
-        if summary is None and too_little_history(con, as_of_date, "en"):
-            log(too_little_history(con, as_of_date, "en"))  # the logs stay in English
-        lines = headlines(con, summary, language, too_little_history(con, as_of_date, language))
-        lines_en = headlines(con, summary, "en", too_little_history(con, as_of_date, "en"))
+        reason_en = too_little_history(con, as_of_date, "en") if summary is None else None
+        if reason_en:
+            log(reason_en)  # the logs stay in English
+        lines = headlines(con, summary, language, too_little_history(con, as_of_date, language) if reason_en else None)
+        lines_en = headlines(con, summary, "en", reason_en)
         page = html_page(con, charts, lines, as_of, language)
     finally:
         con.close()

@@ -86,7 +86,8 @@ REASONS = "select fit_score, engagement_score, intent_score, score_reasons, stat
 def test_reasons_are_in_french_by_default(read_warehouse):
     text = _check_reasons(read_warehouse.execute(REASONS).fetchall(), ("Profil", "Engagement", "Intention"), " : ",
                           FRENCH_STATUSES)
-    assert "a demandé une démo" in text and "l'entreprise a levé des fonds" in text and "développe des logiciels" in text
+    assert "a demandé une démo" in text and "l'entreprise a levé des fonds" in text
+    assert "développe des logiciels" in text
     assert re.search(r"\(\+\d+,\d\)", text) and not re.search(r"\(\+\d+\.\d\)", text), "decimal commas"
     assert "requested a demo" not in text and "Disqualified" not in text
 

@@ -68,9 +68,9 @@ def published_leads(context: dg.AssetExecutionContext, settings: PipelineSetting
     kinds={"html", "png"},
     deps=[published_leads],
     description="report/index.html in LEADS_PUBLISH_DIR, the page a sales manager acts on (French by default, "
-                "LEADS_LANGUAGE=en for English): who to contact this week, the funnel, and does qualification work? — "
-                "the backtest's findings in words, the funnel, the lift by lead-score decile and the time to SQL as "
-                "PNG charts (also shown here) — drawn from the publication.",
+                "LEADS_LANGUAGE=en for English): who to contact this week, the funnel, and does qualification "
+                "work? — the backtest's findings in words, the funnel, the lift by lead-score decile and the time to "
+                "SQL as PNG charts (also shown here) — drawn from the publication.",
 )
 def qualification_report(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
     report = write_report(settings.load(), log=context.log.info)
