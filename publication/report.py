@@ -215,7 +215,8 @@ def headlines(con: duckdb.DuckDBPyConnection | None, summary: dict | None, langu
             "order of the same leads: {random}×); their opportunity rate: {rate}.", language,
             lift=number(s["top_decile_lift"], 1, language), random=number(s["top_decile_random_lift"], 1, language),
             rate=Rate(top_opportunities, top_pairs).text(language)),
-        say("Opportunity rate of MQLs: {mql}; of SQLs: {sql}; of the average lead: {base}. Share of the "
+        say("Opportunity rate of leads flagged MQL or better: {mql}; flagged SQL: {sql}; of the average lead: "
+            "{base}. Share of the "
             "lead-dates followed by an opportunity that were flagged (recall): MQL {mql_recall}; SQL {sql_recall}.",
             language, mql=mql.text(language), mql_recall=mql_recall.text(language),
             sql=sql.text(language), sql_recall=sql_recall.text(language), base=base.text(language)),

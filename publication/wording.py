@@ -146,11 +146,12 @@ FRENCH = {
     "of the same leads: {random}×); their opportunity rate: {rate}.":
         "Les leads du meilleur décile de score ont eu une opportunité {lift} fois plus souvent que le lead moyen "
         "(un ordre aléatoire des mêmes leads : {random} fois) ; leur taux d'opportunité : {rate}.",
-    "Opportunity rate of MQLs: {mql}; of SQLs: {sql}; of the average lead: {base}. Share of the lead-dates "
-    "followed by an opportunity that were flagged (recall): MQL {mql_recall}; SQL {sql_recall}.":
-        "Taux d'opportunité des MQL : {mql} ; des SQL : {sql} ; du lead moyen : {base}. Part des couples "
-        "lead × date suivis d'une opportunité qui avaient été signalés (rappel) : MQL {mql_recall} ; SQL "
-        "{sql_recall}.",
+    "Opportunity rate of leads flagged MQL or better: {mql}; flagged SQL: {sql}; of the average lead: {base}. "
+    "Share of the lead-dates followed by an opportunity that were flagged (recall): MQL {mql_recall}; SQL "
+    "{sql_recall}.":
+        "Taux d'opportunité des leads signalés MQL ou mieux : {mql} ; signalés SQL : {sql} ; du lead moyen : "
+        "{base}. Part des couples lead × date suivis d'une opportunité qui avaient été signalés (rappel) : MQL "
+        "{mql_recall} ; SQL {sql_recall}.",
     "Accounts won: {won}; flagged MQL or SQL before sales opened the opportunity: {flagged}, a median of {days} "
     "days earlier.":
         "Comptes gagnés : {won} ; signalés MQL ou SQL avant que les commerciaux n'ouvrent l'opportunité : "
