@@ -252,7 +252,8 @@ def call_list(con: duckdb.DuckDBPyConnection, limit: int = CALL_LIST_LIMIT) -> t
     total = con.execute(f"select count(*) from qualified_leads {where}").fetchone()[0]
     rows = con.execute(f"""
         select lead_id, trim(concat_ws(' ', first_name, last_name)) as name, email, job_title,
-               coalesce(company_name, registered_name) as company, status, lead_score, owner_name, score_reasons
+               coalesce(company_name, registered_name) as company, status, lead_score, owner_name, score_reasons,
+               do_not_call
         from qualified_leads {where}
         order by lead_score desc, lead_id
         limit {int(limit)}""").fetchall()
@@ -272,7 +273,9 @@ def _call_list_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
     rows = []
     for lead in leads:
         who = _esc(lead["name"] or lead["email"] or lead["lead_id"])
-        details = " · ".join(_esc(v) for v in (lead["job_title"], lead["email"]) if v)
+        # e-mail is allowed (contactable); the phone may not be
+        do_not_call = say("do not call", language) if lead["do_not_call"] else None
+        details = " · ".join(_esc(v) for v in (lead["job_title"], lead["email"], do_not_call) if v)
         reasons = "<br>".join(_esc(part) for part in (lead["score_reasons"] or "").split(" | "))
         rows.append([f"{who}<br><small>{details}</small>", _esc(lead["company"] or ""),
                      lead["status"].upper(), str(lead["lead_score"]),
@@ -284,7 +287,8 @@ def _call_list_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
 def _funnel_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
     totals = funnel_totals(con)
     today = dict(con.execute("select status, count(*) from qualified_leads group by status").fetchall())
-    current = [sum(today.values()), today.get("mql", 0), today.get("sql", 0), None, None]
+    # today's statuses add up to every lead: lead, MQL, SQL, then disqualified (opportunity and won are not statuses)
+    current = [today.get("lead", 0), today.get("mql", 0), today.get("sql", 0), None, None]
     rows = []
     for index, ((_, label), reached) in enumerate(zip(FUNNEL_STAGES, totals)):
         step = Rate(reached, totals[index - 1]).text(language) if index else "—"
@@ -298,8 +302,8 @@ def _funnel_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
                     "history), whatever its status today: a lead that was MQL in March and became SQL, or was "
                     "disqualified since, counts as having reached MQL. The last column is today's status of the "
                     "same leads (marts.qualified_leads), which is why it holds far fewer MQLs: most have moved on "
-                    "or fallen back since. An opportunity is a deal opened on the person or their CRM company; won, "
-                    "a deal won.", language)
+                    "or fallen back since (today's lead, MQL, SQL and disqualified add up to every lead). An "
+                    "opportunity is a deal opened on the person or their CRM company; won, a deal won.", language)
     return (f"<h2>{_esc(say('The funnel', language))}</h2><p>{_esc(explained)}</p>"
             + _table(head, rows))
 

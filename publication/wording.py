@@ -97,6 +97,7 @@ FRENCH = {
     "CRM owner": "Propriétaire CRM",
     "Why": "Pourquoi",
     "unassigned": "non attribué",
+    "do not call": "ne pas appeler",
     "The funnel": "L'entonnoir",
     "Stage": "Étape",
     "Leads who ever reached it": "Leads qui l'ont atteinte un jour",
@@ -105,14 +106,14 @@ FRENCH = {
     "The funnel counts every lead that ever reached a stage (the first day it did, from the status history), "
     "whatever its status today: a lead that was MQL in March and became SQL, or was disqualified since, counts "
     "as having reached MQL. The last column is today's status of the same leads (marts.qualified_leads), which is "
-    "why it holds far fewer MQLs: most have moved on or fallen back since. An opportunity is a deal opened on "
-    "the person or their CRM company; won, a deal won.":
+    "why it holds far fewer MQLs: most have moved on or fallen back since (today's lead, MQL, SQL and disqualified "
+    "add up to every lead). An opportunity is a deal opened on the person or their CRM company; won, a deal won.":
         "L'entonnoir compte chaque lead qui a atteint une étape un jour (le premier jour où il l'a atteinte, "
         "d'après l'historique des statuts), quel que soit son statut aujourd'hui : un lead MQL en mars devenu SQL, "
         "ou disqualifié depuis, compte comme ayant atteint MQL. La dernière colonne donne le statut actuel des "
-        "mêmes leads (marts.qualified_leads), d'où bien moins de MQL : la plupart ont avancé ou reculé depuis. "
-        "Une opportunité est une affaire ouverte sur la personne ou son entreprise dans le CRM ; gagné, une "
-        "affaire gagnée.",
+        "mêmes leads (marts.qualified_leads), d'où bien moins de MQL : la plupart ont avancé ou reculé depuis "
+        "(lead, MQL, SQL et disqualifié d'aujourd'hui totalisent tous les leads). Une opportunité est une affaire "
+        "ouverte sur la personne ou son entreprise dans le CRM ; gagné, une affaire gagnée.",
     "Leads": "Leads",
     "MQL": "MQL",
     "SQL": "SQL",
