@@ -35,6 +35,9 @@ class Settings:
     duckdb_threads: int | None
     duckdb_compression: str
     insee_api_key: str | None
+    # the language of what sales reads (score_reasons, status_reason, the summary, the report): fr or en, from
+    # LEADS_LANGUAGE, else the dbt var `language` (the one default: dbt run alone and a Dagster run agree)
+    language: str
     # quality gates: the share of CRM companies matched to the registry, and of identified web events that belong
     # to a known CRM person
     min_match_rate: float = 0.6
@@ -111,7 +114,19 @@ def load_settings() -> Settings:
         salesforce_client_secret=os.environ.get("SALESFORCE_CLIENT_SECRET") or None,
         salesforce_login_url=os.environ.get("SALESFORCE_LOGIN_URL") or None,
         crm_push=crm_push,
+        language=language_setting(),
     )
+
+
+LANGUAGES = ("fr", "en")
+
+
+def language_setting() -> str:
+    """LEADS_LANGUAGE, else the dbt var `language` (the one default, read by dbt's macro language() too)."""
+    value = (os.environ.get("LEADS_LANGUAGE") or str(dbt_vars()["language"])).strip().lower()
+    if value not in LANGUAGES:
+        raise ValueError(f"LEADS_LANGUAGE must be one of {', '.join(LANGUAGES)}, got {value!r}")
+    return value
 
 
 def dbt_vars() -> dict:

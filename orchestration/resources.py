@@ -66,6 +66,7 @@ class PipelineSettings(dg.ConfigurableResource):
     landing_dir: str
     duckdb_path: str
     publish_dir: str
+    language: str  # fr or en (LEADS_LANGUAGE, else the dbt var `language`): what sales reads; the UI stays English
     as_of: str | None = None
     duckdb_memory_limit: str = "4GB"
     duckdb_threads: int | None = None
@@ -99,7 +100,8 @@ class PipelineSettings(dg.ConfigurableResource):
                    salesforce_access_token=_env_var("SALESFORCE_ACCESS_TOKEN", settings.salesforce_access_token),
                    salesforce_client_id=settings.salesforce_client_id,
                    salesforce_client_secret=_env_var("SALESFORCE_CLIENT_SECRET", settings.salesforce_client_secret),
-                   salesforce_login_url=settings.salesforce_login_url, crm_push=settings.crm_push)
+                   salesforce_login_url=settings.salesforce_login_url, crm_push=settings.crm_push,
+                   language=settings.language)
 
     def load(self) -> Settings:
         """The settings of this run: the as-of date resolved now when it is not fixed."""
@@ -115,7 +117,8 @@ class PipelineSettings(dg.ConfigurableResource):
                         salesforce_access_token=self.salesforce_access_token,
                         salesforce_client_id=self.salesforce_client_id,
                         salesforce_client_secret=self.salesforce_client_secret,
-                        salesforce_login_url=self.salesforce_login_url, crm_push=self.crm_push)
+                        salesforce_login_url=self.salesforce_login_url, crm_push=self.crm_push,
+                        language=self.language)
 
 
 def _env_var(name: str, value: str | None):

@@ -1,5 +1,7 @@
-"""Does qualification work? The funnel, the lift of the lead score by decile and the days to SQL drawn as PNG charts,
-and an HTML page a sales manager can open, written into LEADS_PUBLISH_DIR/report/ from the published marts.
+"""The page a sales manager acts on, written into LEADS_PUBLISH_DIR/report/ from the published marts: who to contact
+this week (contactable SQL and MQL leads by score, with their reasons, company and CRM owner), then the funnel and
+the backtest — does qualification work? — with their rates, sample sizes and 95 % intervals, the funnel, the lift of
+the lead score by decile and the days to SQL drawn as PNG charts. In French by default, English by LEADS_LANGUAGE.
 
 Every file is written aside and renamed into place; the HTML page embeds its charts, so it is whole on its own (it can
 be mailed or dropped in a shared drive).
@@ -18,8 +20,10 @@ from pathlib import Path
 
 import duckdb
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from publication.publish import DATABASE_NAME
+from publication.wording import MIN_SAMPLE, Rate, month_year, number, percent, say
 from ingestion.settings import Settings, dbt_vars
 from ingestion.warehouse import Log
 
@@ -30,6 +34,8 @@ FUNNEL_STAGES = [("leads", "Leads"), ("mqls", "MQL"), ("sqls", "SQL"), ("opportu
                  ("won", "Won")]
 PATH_LABELS = {"signal_led": "Signal-led", "engagement_only": "Engagement only"}
 BLUE, GREY, ORANGE = "#1f5fa8", "#9aa5b1", "#e07b24"
+# The call list shows this many leads; the others are in marts.qualified_leads (the page says how many).
+CALL_LIST_LIMIT = 50
 
 
 class ReportError(RuntimeError):
@@ -42,7 +48,8 @@ class Report:
     charts: dict[str, Path]
     page: Path
     summary: dict
-    headlines: list[str]
+    headlines: list[str]  # in the report's language (LEADS_LANGUAGE)
+    headlines_en: list[str]  # for the Dagster UI and the logs, which stay in English
 
 
 def _png(fig: Figure) -> bytes:
@@ -51,44 +58,55 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def funnel_chart(con: duckdb.DuckDBPyConnection) -> bytes:
-    """Leads of every monthly cohort through MQL, SQL, opportunity and won, with the rate from each stage."""
-    totals = con.execute(
+def funnel_totals(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Leads of every monthly cohort that ever reached each stage (segment all)."""
+    return list(con.execute(
         "select " + ", ".join(f"coalesce(sum({column}), 0)" for column, _ in FUNNEL_STAGES)
-        + " from funnel where segment_type = 'all'").fetchone()
-    labels = [label for _, label in FUNNEL_STAGES]
+        + " from funnel where segment_type = 'all'").fetchone())
+
+
+def funnel_chart(con: duckdb.DuckDBPyConnection, language: str = "fr") -> bytes:
+    """Leads of every monthly cohort through MQL, SQL, opportunity and won, with the rate from each stage (when the
+    stage before holds enough leads to say one)."""
+    totals = funnel_totals(con)
+    labels = [say(label, language) for _, label in FUNNEL_STAGES]
     fig = Figure(figsize=(7.5, 3.6))
     ax = fig.subplots()
     ax.barh(labels[::-1], totals[::-1], color=BLUE)
     for index, value in enumerate(totals):
-        rate = f"  ({value / totals[index - 1]:.0%} of {labels[index - 1]})" if index and totals[index - 1] else ""
-        ax.text(value, len(labels) - 1 - index, f" {value:,}{rate}", va="center", fontsize=9)
+        rate = Rate(value, totals[index - 1]) if index else None
+        said = (f"  ({percent(rate.share, 0, language)} {say('of', language)} {labels[index - 1]})"
+                if rate is not None and rate.enough else "")
+        ax.text(value, len(labels) - 1 - index, f" {number(value, 0, language)}{said}", va="center", fontsize=9)
     ax.set_xlim(0, max(totals) * 1.45 or 1)
-    ax.set_title("Funnel: every cohort of new leads")
+    ax.xaxis.set_major_formatter(lambda value, _: number(value, 0, language))
+    ax.set_xlabel(say("leads who ever reached the stage", language))
+    ax.set_title(say("Funnel: every cohort of new leads", language))
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
-def lift_chart(con: duckdb.DuckDBPyConnection) -> bytes:
+def lift_chart(con: duckdb.DuckDBPyConnection, language: str = "fr") -> bytes:
     """Lift of each lead-score decile (backtest) against what a random order of the same leads finds."""
     rows = con.execute("select decile, coalesce(lift, 0), coalesce(random_lift, 0) from backtest_lift "
                        "order by decile").fetchall()
     deciles = [r[0] for r in rows]
     fig = Figure(figsize=(7.5, 3.6))
     ax = fig.subplots()
-    ax.bar(deciles, [r[1] for r in rows], color=BLUE, label="lead score")
-    ax.plot(deciles, [r[2] for r in rows], "o--", color=GREY, label="random order")
+    ax.bar(deciles, [r[1] for r in rows], color=BLUE, label=say("lead score", language))
+    ax.plot(deciles, [r[2] for r in rows], "o--", color=GREY, label=say("random order", language))
     ax.axhline(1, color="black", linewidth=0.8)
     ax.set_xticks(deciles)
-    ax.set_xlabel("lead-score decile (10 = highest scores)")
-    ax.set_ylabel("lift (× average opportunity rate)")
-    ax.set_title("Backtest: opportunity rate by lead-score decile")
+    ax.set_xlabel(say("lead-score decile (10 = highest scores)", language))
+    ax.set_ylabel(say("lift (× average opportunity rate)", language))
+    ax.yaxis.set_major_formatter(lambda value, _: number(value, 1, language))  # a decimal comma in French
+    ax.set_title(say("Backtest: opportunity rate by lead-score decile", language))
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
-def time_to_sql_chart(con: duckdb.DuckDBPyConnection) -> bytes:
+def time_to_sql_chart(con: duckdb.DuckDBPyConnection, language: str = "fr") -> bytes:
     """Days from a lead's first engagement or signal to SQL, signal-led against engagement-only (backtest)."""
     rows = con.execute("select qualification_path, days_to_sql from backtest_qualified_leads "
                        "where days_to_sql is not null").fetchall()
@@ -99,12 +117,16 @@ def time_to_sql_chart(con: duckdb.DuckDBPyConnection) -> bytes:
     for (path, label), colour in zip(PATH_LABELS.items(), (ORANGE, BLUE)):
         days = [d for p, d in rows if p == path]
         if days:
-            ax.hist(days, bins=bins, alpha=0.65, color=colour, label=f"{label} ({len(days)} leads)")
+            ax.hist(days, bins=bins, alpha=0.65, color=colour,
+                    label=f"{say(label, language)} ({number(len(days), 0, language)} {say('leads', language)})")
     if not rows:
-        ax.text(0.5, 0.5, "no lead reached SQL during the backtest", ha="center", transform=ax.transAxes)
-    ax.set_xlabel("days from first engagement or signal to SQL (weekly as-of dates)")
-    ax.set_ylabel("leads")
-    ax.set_title("Backtest: time to SQL")
+        ax.text(0.5, 0.5, say("no lead reached SQL during the backtest", language), ha="center",
+                transform=ax.transAxes)
+    ax.set_xlabel(say("days from first engagement or signal to SQL (weekly as-of dates)", language))
+    ax.set_ylabel(say("leads", language))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole leads
+    ax.yaxis.set_major_formatter(lambda value, _: number(value, 0, language))
+    ax.set_title(say("Backtest: time to SQL", language))
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
@@ -132,7 +154,7 @@ def backtest_summary(con: duckdb.DuckDBPyConnection) -> dict | None:
     return row
 
 
-def too_little_history(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | None:
+def too_little_history(con: duckdb.DuckDBPyConnection, as_of: dt.date, language: str = "fr") -> str | None:
     """Why a published backtest says nothing, in a sales manager's words; None when it does, or has not run."""
     row = _summary_row(con)
     settings = dbt_vars()
@@ -143,74 +165,206 @@ def too_little_history(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | 
     last = as_of - dt.timedelta(days=horizon)
     first = last - dt.timedelta(days=7 * (weeks - 1))
     oldest = con.execute("select min(cohort_month) from funnel").fetchone()[0]
-    since = f" (the oldest lead in the CRM was created in {oldest:%B %Y})" if isinstance(oldest, dt.date) else ""
-    return (f"No backtest yet: the CRM has too little history. The backtest replays the scoring every week from "
-            f"{first} to {last} (the last date {horizon} days before {as_of}, so that what followed each date is "
-            f"known) for the leads already in the CRM then whose account had no deal yet: it found "
-            f"{row.get('lead_dates') or 0} such (lead, date) pairs{since}, and needs at least {minimum} to compare "
-            f"lead-score deciles. It will say more as the CRM's history grows; the settings are backtest_weeks, "
-            f"backtest_horizon_days and backtest_min_lead_dates in dbt_project/dbt_project.yml.")
+    since = (say(" (the oldest lead in the CRM was created in {month})", language,
+                 month=month_year(oldest, language)) if isinstance(oldest, dt.date) else "")
+    return say("No backtest yet: the CRM has too little history. The backtest replays the scoring every week from "
+               "{first} to {last} (the last date {horizon} days before {as_of}, so that what followed each date is "
+               "known) for the leads already in the CRM then whose account had no deal yet: it found {pairs} such "
+               "(lead, date) pairs{since}, and needs at least {minimum} to compare lead-score deciles. It will say "
+               "more as the CRM's history grows; the settings are backtest_weeks, backtest_horizon_days and "
+               "backtest_min_lead_dates in dbt_project/dbt_project.yml.", language, first=first, last=last,
+               horizon=horizon, as_of=as_of, pairs=number(row.get("lead_dates") or 0, 0, language), since=since,
+               minimum=number(minimum, 0, language))
 
 
-def _pct(value) -> str:
-    return "n/a" if value is None else f"{value:.0%}"
+def _accuracy(con: duckdb.DuckDBPyConnection, flagged_as: str) -> tuple[Rate, Rate, Rate]:
+    """Precision, recall and base rate of a backtest flag against an opportunity, as counts."""
+    flagged, happened, both, pairs = con.execute(
+        "select flagged, happened, flagged_and_happened, lead_dates from backtest_status_accuracy "
+        "where flagged_as = ? and outcome = 'opportunity'", [flagged_as]).fetchone() or (0, 0, 0, 0)
+    return Rate(both or 0, flagged or 0), Rate(both or 0, happened or 0), Rate(happened or 0, pairs or 0)
 
 
-def _num(value, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def headlines(summary: dict | None, no_backtest: str = NO_BACKTEST) -> list[str]:
-    """The backtest's findings in a sales manager's words; without a backtest, why there is none."""
-    if summary is None:
-        return [no_backtest]
+def headlines(con: duckdb.DuckDBPyConnection | None, summary: dict | None, language: str = "fr",
+              no_backtest: str | None = None) -> list[str]:
+    """The backtest's findings in a sales manager's words, each rate with its sample size and 95 % interval (or
+    "too few to conclude"); without a backtest, why there is none (`no_backtest`, or NO_BACKTEST)."""
+    if summary is None or con is None:
+        return [no_backtest or say(NO_BACKTEST, language)]
     s = summary
+
+    def days(value) -> str:
+        return number(value, 0, language)
+
+    top_pairs, top_opportunities = con.execute(
+        "select coalesce(lead_dates, 0), coalesce(opportunities, 0) from backtest_lift where decile = 10"
+    ).fetchone() or (0, 0)
+    mql, mql_recall, base = _accuracy(con, "mql_or_sql")
+    sql, sql_recall, _ = _accuracy(con, "sql")
+    won, flagged = con.execute("select count(*), count(*) filter (where flagged_before_sales) "
+                               "from backtest_won_accounts").fetchone()
+    paths = {path: Rate(opportunities or 0, leads or 0) for path, leads, opportunities in con.execute(
+        "select qualification_path, qualified_leads, opportunities from backtest_qualification_paths").fetchall()}
+    empty = Rate(0, 0)
     return [
-        f"Replayed every week from {s['first_as_of_date']} to {s['last_as_of_date']} ({s['as_of_dates']} dates, "
-        f"{s['leads']:,} leads), each date scored only with what was known on it; an outcome is an opportunity "
-        f"opened within {s['horizon_days']} days.",
-        f"Leads in the top lead-score decile got an opportunity {_num(s['top_decile_lift'])}× as often as the "
-        f"average lead (a random order of the same leads: {_num(s['top_decile_random_lift'])}×).",
-        f"MQLs got an opportunity in {_pct(s['mql_precision'])} of cases (recall {_pct(s['mql_recall'])}); "
-        f"SQLs in {_pct(s['sql_precision'])} (recall {_pct(s['sql_recall'])}); the average lead: "
-        f"{_pct(s['conversion_rate'])}.",
-        f"Of {s['won_accounts']:,} accounts won, {_pct(s['won_flagged_before_sales_share'])} had been flagged MQL "
-        f"or SQL before sales opened the opportunity, a median of {_num(s['median_days_flagged_earlier'], 0)} days "
-        f"earlier.",
-        f"Signal-led qualified leads converted at {_pct(s['signal_led_conversion_rate'])}, engagement-only ones at "
-        f"{_pct(s['engagement_only_conversion_rate'])}; median days from first engagement or signal to SQL: "
-        f"{_num(s['signal_led_median_days_to_sql'], 0)} against {_num(s['engagement_only_median_days_to_sql'], 0)}.",
+        say("Replayed every week from {first} to {last} ({dates} dates, {leads} leads), each date scored only with "
+            "what was known on it; an outcome is an opportunity opened within {horizon} days.", language,
+            first=s["first_as_of_date"], last=s["last_as_of_date"], dates=number(s["as_of_dates"], 0, language),
+            leads=number(s["leads"], 0, language), horizon=s["horizon_days"]),
+        say("Leads in the top lead-score decile got an opportunity {lift}× as often as the average lead (a random "
+            "order of the same leads: {random}×); their opportunity rate: {rate}.", language,
+            lift=number(s["top_decile_lift"], 1, language), random=number(s["top_decile_random_lift"], 1, language),
+            rate=Rate(top_opportunities, top_pairs).text(language)),
+        say("Opportunity rate of leads flagged MQL or better: {mql}; flagged SQL: {sql}; of the average lead: "
+            "{base}. Share of the "
+            "lead-dates followed by an opportunity that were flagged (recall): MQL {mql_recall}; SQL {sql_recall}.",
+            language, mql=mql.text(language), mql_recall=mql_recall.text(language),
+            sql=sql.text(language), sql_recall=sql_recall.text(language), base=base.text(language)),
+        say("Accounts won: {won}; flagged MQL or SQL before sales opened the opportunity: {flagged}, a median of "
+            "{days} days earlier.", language, won=number(won, 0, language),
+            flagged=Rate(flagged, won).text(language), days=days(s["median_days_flagged_earlier"])),
+        say("Conversion to an opportunity of signal-led qualified leads: {signal}; of engagement-only ones: "
+            "{engagement}. Median days from first engagement or signal to SQL: {signal_days} against "
+            "{engagement_days}.", language,
+            signal=paths.get("signal_led", empty).text(language),
+            engagement=paths.get("engagement_only", empty).text(language),
+            signal_days=days(s["signal_led_median_days_to_sql"]),
+            engagement_days=days(s["engagement_only_median_days_to_sql"])),
     ]
 
 
-def _table(con: duckdb.DuckDBPyConnection, query: str) -> str:
-    rows = con.execute(query).fetchall()
-    head = "".join(f"<th>{html.escape(d[0])}</th>" for d in con.description)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-                   for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _esc(text) -> str:
+    """Text for an HTML text node: <, > and & escaped; quotes kept as they are (l'entonnoir reads as written)."""
+    return html.escape(str(text), quote=False)
 
 
-def html_page(con: duckdb.DuckDBPyConnection, charts: dict[str, bytes], lines: list[str], as_of: str) -> str:
-    images = "".join(
-        f'<figure><img alt="{name}" src="data:image/png;base64,{base64.b64encode(png).decode()}"></figure>'
-        for name, png in charts.items())
-    findings = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    tables = ""
+def _table(head: list[str], rows: list[list[str]], css: str = "") -> str:
+    """An HTML table of texts already formatted (plain labels, numbers in the report's language)."""
+    cells = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<table class="{css}"><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def call_list(con: duckdb.DuckDBPyConnection, limit: int = CALL_LIST_LIMIT) -> tuple[int, list[dict]]:
+    """Who to contact this week: contactable SQL and MQL leads, highest lead score first (ties by lead id, so the
+    order is stable), with their reasons, company and CRM owner; the count of all such leads, and the first `limit`."""
+    where = "where contactable and status in ('sql', 'mql')"
+    total = con.execute(f"select count(*) from qualified_leads {where}").fetchone()[0]
+    rows = con.execute(f"""
+        select lead_id, trim(concat_ws(' ', first_name, last_name)) as name, email, job_title,
+               coalesce(company_name, registered_name) as company, status, lead_score, owner_name, score_reasons,
+               do_not_call
+        from qualified_leads {where}
+        order by lead_score desc, lead_id
+        limit {int(limit)}""").fetchall()
+    return total, [dict(zip([d[0] for d in con.description], row)) for row in rows]
+
+
+def _call_list_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
+    total, leads = call_list(con)
+    title = f"<h2>{_esc(say('Who to contact this week', language))}</h2>"
+    if not leads:
+        return title + f"<p>{_esc(say('No contactable SQL or MQL lead today.', language))}</p>"
+    intro = say("Contactable SQL and MQL leads, highest lead score first: {count}.", language,
+                count=number(total, 0, language))
+    if total > len(leads):
+        intro += " " + say("The first {shown} are listed; the others are in marts.qualified_leads (status sql or "
+                           "mql, contactable).", language, shown=number(len(leads), 0, language))
+    rows = []
+    for lead in leads:
+        who = _esc(lead["name"] or lead["email"] or lead["lead_id"])
+        # e-mail is allowed (contactable); the phone may not be
+        do_not_call = say("do not call", language) if lead["do_not_call"] else None
+        details = " · ".join(_esc(v) for v in (lead["job_title"], lead["email"], do_not_call) if v)
+        reasons = "<br>".join(_esc(part) for part in (lead["score_reasons"] or "").split(" | "))
+        rows.append([f"{who}<br><small>{details}</small>", _esc(lead["company"] or ""),
+                     lead["status"].upper(), str(lead["lead_score"]),
+                     _esc(lead["owner_name"] or say("unassigned", language)), f"<small>{reasons}</small>"])
+    head = [say(h, language) for h in ("Lead", "Company", "Status", "Lead score", "CRM owner", "Why")]
+    return title + f"<p>{_esc(intro)}</p>" + _table(head, rows, "calls")
+
+
+def _funnel_section(con: duckdb.DuckDBPyConnection, language: str) -> str:
+    totals = funnel_totals(con)
+    today = dict(con.execute("select status, count(*) from qualified_leads group by status").fetchall())
+    # today's statuses add up to every lead: lead, MQL, SQL, then disqualified (opportunity and won are not statuses)
+    current = [today.get("lead", 0), today.get("mql", 0), today.get("sql", 0), None, None]
+    rows = []
+    for index, ((_, label), reached) in enumerate(zip(FUNNEL_STAGES, totals)):
+        step = Rate(reached, totals[index - 1]).text(language) if index else "—"
+        rows.append([_esc(say(label, language)), number(reached, 0, language), _esc(step),
+                     "—" if current[index] is None else number(current[index], 0, language)])
+    rows.append([_esc(say("Disqualified", language)), "—", "—", number(today.get("disqualified", 0), 0,
+                                                                               language)])
+    head = [say(h, language) for h in ("Stage", "Leads who ever reached it", "From the previous stage",
+                                       "Leads at this status today")]
+    explained = say("The funnel counts every lead that ever reached a stage (the first day it did, from the status "
+                    "history), whatever its status today: a lead that was MQL in March and became SQL, or was "
+                    "disqualified since, counts as having reached MQL. The last column is today's status of the "
+                    "same leads (marts.qualified_leads), which is why it holds far fewer MQLs: most have moved on "
+                    "or fallen back since (today's lead, MQL, SQL and disqualified add up to every lead). An "
+                    "opportunity is a deal opened on the person or their CRM company; won, a deal won.", language)
+    return (f"<h2>{_esc(say('The funnel', language))}</h2><p>{_esc(explained)}</p>"
+            + _table(head, rows))
+
+
+def _backtest_tables(con: duckdb.DuckDBPyConnection, language: str) -> str:
+    lift = []
+    for decile, pairs, opportunities, value, random in con.execute(
+            "select decile, coalesce(lead_dates, 0), coalesce(opportunities, 0), lift, random_lift "
+            "from backtest_lift order by decile desc").fetchall():
+        rate = Rate(opportunities, pairs)
+        lift.append([str(decile), number(pairs, 0, language), number(opportunities, 0, language),
+                     _esc(rate.text(language)),
+                     number(value, 1, language) if rate.enough else "—", number(random, 1, language)])
+    paths = []
+    for path, leads, opportunities, reached, days in con.execute(
+            "select qualification_path, coalesce(qualified_leads, 0), coalesce(opportunities, 0), "
+            "coalesce(reached_sql, 0), median_days_to_sql from backtest_qualification_paths "
+            "order by qualification_path desc").fetchall():
+        paths.append([_esc(say(PATH_LABELS.get(path, path), language) if path in PATH_LABELS else path),
+                      number(leads, 0, language), _esc(Rate(opportunities, leads).text(language)),
+                      number(reached, 0, language), number(days, 0, language)])
+    return (_table([say(h, language) for h in ("Lead-score decile (10 = highest scores)", "Lead × date pairs",
+                                                "Opportunities", "Opportunity rate", "Lift (× average)",
+                                                "Random order's lift")], lift)
+            + _table([say(h, language) for h in ("Qualification path", "Qualified leads",
+                                                  "Conversion to opportunity", "Reached SQL", "Median days to SQL")],
+                     paths))
+
+
+def html_page(con: duckdb.DuckDBPyConnection, charts: dict[str, bytes], lines: list[str], as_of: str,
+              language: str = "fr") -> str:
+    """Who to contact this week first; then the funnel, its definitions and its chart; then the backtest's findings,
+    charts and tables."""
+
+    def figure(name: str) -> str:
+        if name not in charts:
+            return ""
+        return (f'<figure><img alt="{name}" src="data:image/png;base64,'
+                f'{base64.b64encode(charts[name]).decode()}"></figure>')
+
+    findings = "".join(f"<li>{_esc(line)}</li>" for line in lines)
+    backtest = (f"<h2>{_esc(say('Does the scoring find the buyers? The backtest', language))}</h2>"
+                f"<ul>{findings}</ul>" + figure("lift_by_decile") + figure("time_to_sql"))
     if "lift_by_decile" in charts:
-        tables = ("<h2>Lift by lead-score decile</h2>"
-                  + _table(con, "select decile, lead_dates, opportunities, conversion_rate, lift, random_lift "
-                                "from backtest_lift order by decile desc")
-                  + "<h2>Qualification paths</h2>"
-                  + _table(con, "select * from backtest_qualification_paths order by qualification_path"))
+        backtest += _backtest_tables(con, language)
+    title = say("Lead qualification", language)
+    note = say("Rates come with their sample size n and a 95 % confidence interval (Wilson); under {minimum} leads "
+               "a rate says too little and the page says so.", language, minimum=MIN_SAMPLE)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Does lead qualification work? — {html.escape(as_of)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;color:#1d2733;line-height:1.45}}
+<html lang="{language}"><head><meta charset="utf-8"><title>{_esc(title)} — {_esc(as_of)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#1d2733;line-height:1.45}}
 table{{border-collapse:collapse;margin:1em 0;font-size:.9em}}td,th{{border:1px solid #d5dbe1;padding:.3em .6em;
-text-align:right}}th{{background:#eef2f6}}img{{max-width:100%}}figure{{margin:1.5em 0}}</style></head>
-<body><h1>Does lead qualification work?</h1>
-<p>Scores and statuses as of {html.escape(as_of)}, checked against the deals that followed.</p>
-<ul>{findings}</ul>{images}{tables}
+text-align:right;vertical-align:top}}th{{background:#eef2f6}}table.calls td{{text-align:left}}img{{max-width:100%}}
+figure{{margin:1.5em 0}}small{{color:#4a5866}}</style></head>
+<body><h1>{_esc(title)}</h1>
+<p>{_esc(say("Scores and statuses as of {as_of}, checked against the deals that followed.", language,
+                    as_of=as_of))}</p>
+{_call_list_section(con, language)}
+{_funnel_section(con, language)}{figure("funnel")}
+<p><small>{_esc(note)}</small></p>
+{backtest}
 </body></html>
 """
 
@@ -233,12 +387,15 @@ def write_report(settings: Settings, log: Log = logger.info) -> Report:
         summary = backtest_summary(con)
         as_of_date = con.execute("select max(as_of) from qualified_leads").fetchone()[0] or settings.as_of
         as_of = as_of_date.isoformat() if isinstance(as_of_date, dt.date) else str(as_of_date)
-        charts = {name: draw(con) for name, draw in CHARTS.items() if summary or name not in BACKTEST_CHARTS}
-        reason = too_little_history(con, as_of_date) if summary is None else None
-        if reason:
-            log(reason)
-        lines = headlines(summary, reason or NO_BACKTEST)
-        page = html_page(con, charts, lines, as_of)
+        language = settings.language
+        charts = {name: draw(con, language) for name, draw in CHARTS.items()
+                  if summary or name not in BACKTEST_CHARTS}
+        reason_en = too_little_history(con, as_of_date, "en") if summary is None else None
+        if reason_en:
+            log(reason_en)  # the logs stay in English
+        lines = headlines(con, summary, language, too_little_history(con, as_of_date, language) if reason_en else None)
+        lines_en = headlines(con, summary, "en", reason_en)
+        page = html_page(con, charts, lines, as_of, language)
     finally:
         con.close()
     directory = settings.publish_dir / REPORT_DIR
@@ -250,4 +407,5 @@ def write_report(settings: Settings, log: Log = logger.info) -> Report:
     index = directory / "index.html"
     _write_aside(index, page.encode())
     log(f"qualification report written to {index} with {len(charts)} charts")
-    return Report(directory=directory, charts=paths, page=index, summary=summary, headlines=lines)
+    return Report(directory=directory, charts=paths, page=index, summary=summary, headlines=lines,
+                  headlines_en=lines_en)

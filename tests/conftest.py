@@ -24,6 +24,8 @@ NEXT_DAY = AS_OF + dt.timedelta(days=1)
 def pytest_configure(config):
     # Whatever reads the settings (generator, assets, dbt subprocesses) sees the session's date, not today's.
     os.environ["LEADS_AS_OF"] = AS_OF.isoformat()
+    # ... and the default language (French), whatever the shell says; tests of English set LEADS_LANGUAGE=en
+    os.environ["LEADS_LANGUAGE"] = "fr"
     # Parse dbt once, before any test module imports the Dagster definitions (which read the manifest): in the
     # controlling process only when the suite runs on several workers (pytest -n), which start after it.
     if not os.environ.get("PYTEST_XDIST_WORKER"):

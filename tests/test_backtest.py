@@ -103,7 +103,7 @@ def test_the_report_is_written_beside_the_publication_and_shown_in_dagster(wareh
         png = (report / f"{chart}.png").read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 5_000
         assert base64.b64encode(png).decode() in page, f"{chart} is embedded: the page stands on its own"
-    assert "top lead-score decile" in page and AS_OF.isoformat() in page
+    assert "meilleur décile de score" in page and AS_OF.isoformat() in page
     metadata = {e.asset_key.to_user_string(): e.materialization.metadata
                 for e in warehouse["result"].get_asset_materialization_events()}
     shown = metadata["published/qualification_report"]

@@ -338,7 +338,7 @@ def test_without_credentials_the_pull_says_so_in_one_line_and_is_skipped(tmp_pat
 
     settings = Settings(landing_dir=tmp_path, duckdb_path=tmp_path / "w.duckdb", publish_dir=tmp_path / "p",
                         as_of=TODAY, duckdb_memory_limit="1GB", duckdb_threads=None, duckdb_compression="auto",
-                        insee_api_key=None)
+                        insee_api_key=None, language="fr")
     lines: list[str] = []
     result = pull_crm(settings, log=lines.append)
     assert result.skipped and result.objects == [] and len(lines) == 1 and "HUBSPOT_ACCESS_TOKEN" in lines[0]

@@ -111,7 +111,7 @@ def test_a_failed_warning_is_in_the_run_tags_the_publication_and_the_summary(war
     capsys.readouterr()
     assert summary.main() == 0
     printed = capsys.readouterr().out
-    assert "1 check(s) failed" in printed and "identified_events_are_known (warning)" in printed
+    assert "1 contrôle(s) en échec" in printed and "identified_events_are_known (warning)" in printed
 
 
 def test_a_blocking_check_that_fails_stops_the_publication_and_bi_keeps_the_last_one(warehouse, warehouse_copy,

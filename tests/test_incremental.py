@@ -346,7 +346,7 @@ def test_editing_a_seed_a_model_reads_through_other_models_rebuilds_it(warehouse
     with (project / "seeds" / "crm" / "crm_picklist_values.csv").open("a", encoding="utf-8") as seed:
         seed.write("hubspot,lifecycle_stage,Prospect chaud,lead\n")
     with (project / "seeds" / "scoring" / "icp_geography.csv").open("a", encoding="utf-8") as seed:
-        seed.write("departement,2A,0,is based in Corse-du-Sud\n")
+        seed.write("departement,2A,0,est implantée en Corse-du-Sud,is based in Corse-du-Sud\n")
     build()
     after = fingerprints()
     assert [t for t in tables if after[t] == before[t]] == [], "a table kept the fingerprint of the old rules"

@@ -111,6 +111,7 @@ def test_before_the_first_backtest_the_other_marts_are_published_and_the_report_
                                                                                          monkeypatch):
     from publication.publish import BACKTEST_MARTS
     from publication.report import NO_BACKTEST, write_report
+    from publication.wording import say
 
     with duckdb.connect(str(warehouse_copy)) as con:
         for mart in BACKTEST_MARTS:
@@ -119,5 +120,6 @@ def test_before_the_first_backtest_the_other_marts_are_published_and_the_report_
     publication = publish_marts(settings)
     assert set(publication.rows) == set(PUBLISHED_MARTS) - set(BACKTEST_MARTS)
     report = write_report(settings)
-    assert set(report.charts) == {"funnel"} and report.headlines == [NO_BACKTEST]
-    assert NO_BACKTEST.split(":")[0] in report.page.read_text()
+    assert set(report.charts) == {"funnel"} and report.headlines == [say(NO_BACKTEST, "fr")]
+    assert report.headlines_en == [NO_BACKTEST]
+    assert "Pas encore de backtest" in report.page.read_text()

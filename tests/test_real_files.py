@@ -400,7 +400,7 @@ def test_partly_confidential_accounts_leave_revenue_unknown_and_own_accounts_bea
 
 def test_a_run_with_too_little_history_says_why_there_is_no_backtest(real_warehouse):
     page = (real_warehouse["published"] / "report" / "index.html").read_text(encoding="utf-8")
-    assert "too little history" in page and "2025-11-29" in page  # the last backtest date: 90 days before
+    assert "trop peu d'historique" in page and "2025-11-29" in page  # the last backtest date: 90 days before
 
 
 # ---- refusals

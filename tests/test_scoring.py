@@ -39,7 +39,7 @@ def test_three_pricing_views_in_a_week_count_as_buying_intent(read_warehouse):
         select distinct email from views where third <= occurred_at + interval 7 day""").fetchall()}
     assert len(bursts) >= 10
     rows = read_warehouse.execute("""
-        select email, bant_timing, bant_need, score_reasons like '%(buying intent)%'
+        select email, bant_timing, bant_need, score_reasons like '%(intention d''achat)%'
         from marts.qualified_leads where email is not null""").fetchall()
     flagged = {email for email, _, _, reason in rows if reason}
     assert flagged == bursts
@@ -53,7 +53,7 @@ def test_a_ceased_company_is_disqualified_whatever_its_engagement(read_warehouse
         where not c.is_active""").fetchall()
     assert len(rows) >= 20 and any(engagement > 30 for _, engagement, _ in rows)
     assert {status for status, _, _ in rows} == {"disqualified"}
-    assert all(reason == "Disqualified: the company has ceased (SIRENE)" for _, _, reason in rows)
+    assert all(reason == "Disqualifié : l'entreprise a cessé son activité (SIRENE)" for _, _, reason in rows)
 
 
 def test_sales_marking_a_person_unqualified_wins_over_any_score(read_warehouse):
@@ -89,8 +89,8 @@ def test_every_nonzero_score_is_explained_with_its_points(read_warehouse):
         select fit_score, engagement_score, intent_score, score_reasons from marts.qualified_leads""").fetchall()
     for fit, engagement, intent, reasons in rows:
         fit_part, engagement_part, intent_part, status_part = reasons.split(" | ")
-        assert fit_part.startswith(f"Fit {fit}:") and engagement_part.startswith(f"Engagement {engagement}:")
-        assert intent_part.startswith(f"Intent {intent}:") and status_part
+        assert fit_part.startswith(f"Profil {fit} :") and engagement_part.startswith(f"Engagement {engagement} :")
+        assert intent_part.startswith(f"Intention {intent} :") and status_part
         for score, part in ((fit, fit_part), (engagement, engagement_part), (intent, intent_part)):
             assert (score == 0) or "(+" in part
 
@@ -179,5 +179,5 @@ def test_an_analyst_lowers_the_mql_threshold_in_one_setting_and_gets_more_mqls(w
     with duckdb.connect(str(db), read_only=True) as con:
         after, reason = con.execute("""
             select count(*), min(status_reason) from marts.qualified_leads
-            where status = 'mql' and status_reason like 'MQL: lead score%'""").fetchone()
-    assert after > before and reason.endswith("threshold 20")
+            where status = 'mql' and status_reason like 'MQL : le score%'""").fetchone()
+    assert after > before and reason.endswith("seuil MQL de 20")

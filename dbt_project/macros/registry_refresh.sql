@@ -143,8 +143,8 @@
 {#- A fingerprint of the rules the current model is built with, derived from the dbt graph rather than listed: the
     content of every seed it reads, directly or through the models it reads (as loaded in the warehouse, so that an
     edited file counts once `dbt seed` has loaded it), and the value of every var named in its SQL and theirs. Editing
-    such a seed or var changes it, and the model is rebuilt whole. (A var read only inside a macro is not seen: name
-    it in the model.) -#}
+    such a seed or var changes it, and the model is rebuilt whole, as does another language (LEADS_LANGUAGE). (A var
+    read only inside a macro is not seen: name it in the model.) -#}
 {% macro rules_fingerprint() -%}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return("cast(null as " ~ dbt.type_string() ~ ")") }}
@@ -164,7 +164,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set names = modules.re.findall("var\\(\\s*['\"](\\w+)['\"]", code | join('\n')) | unique | sort -%}
-    {%- set values = [] -%}
+    {%- set values = ['language=' ~ language()] -%}  {#- the seeds' word columns it reads (reason_fr or reason_en) -#}
     {%- for name in names -%}
         {%- do values.append(name ~ '=' ~ tojson(var(name, none))) -%}
     {%- endfor -%}

@@ -36,11 +36,17 @@
     trim(regexp_replace(lower(strip_accents({{ column }})), '[^a-z0-9]+', ' ', 'g'))
 {%- endmacro %}
 
-{#- Points as a salesperson reads them in score_reasons: "+12" or "+7.5". -#}
+{#- The decimal separator of the language of the run, as a SQL string: ',' in French, '.' in English. -#}
+{% macro decimal_separator() -%}
+    {{ "','" if language() == 'fr' else "'.'" }}
+{%- endmacro %}
+
+{#- Points as a salesperson reads them in score_reasons: "+12", or "+7,5" in French and "+7.5" in English. -#}
 {% macro format_points(points) -%}
     '+' || case when round({{ points }}, 1) = round({{ points }}, 0)
                 then cast(cast(round({{ points }}, 0) as integer) as {{ dbt.type_string() }})
-                else cast(cast(round({{ points }}, 1) as decimal(10, 1)) as {{ dbt.type_string() }}) end
+                else replace(cast(cast(round({{ points }}, 1) as decimal(10, 1)) as {{ dbt.type_string() }}), '.',
+                             {{ decimal_separator() }}) end
 {%- endmacro %}
 
 {#- A weighted mean of scores, the weights from a dict var ({fit: 0.35, ...}), rounded to a whole score 0–100. -#}

@@ -41,6 +41,10 @@ FOREIGN_NAMES = ["Globex Corporation", "Initech GmbH", "Umbrella Holdings Ltd", 
                  "Stark Benelux BV", "Wayne Nordic AB", "Hooli Inc.", "Vandelay Industries LLC"]
 
 
+# the sales reps who own the HubSpot contacts ("Contact owner"): one per company, some contacts left unassigned
+SALES_OWNERS = ["Camille Laurent", "Julien Moreau", "Sophie Garnier", "Thomas Lefèvre", "Léa Fontaine"]
+
+
 def _pick(values: list[str], expr: str) -> str:
     return f"{_sql_list(values)}[1 + ({expr} % {len(values)})::int]"
 
@@ -296,9 +300,11 @@ def write_crm(con: duckdb.DuckDBPyConnection, out_dir: Path, log: Log) -> list[P
                case when email_opt_out then 'Oui' else 'Non' end as "Désabonné de tous les e-mails",
                crm_company_id as "ID de l'entreprise associée", crm_name as "Nom de l'entreprise",
                strftime(created_date, '%d/%m/%Y') as "Date de création",
+               case when hash(k, 'owner') % 9 <> 0 then {owners} end as "Contact owner",
                case when p % 11 = 0 then replace(replace(printf('%,.2f', 1234.5 + p * 7), ',', ' '), '.', ',') end
                    as "Score HubSpot perso"
-        from gen_crm_people where crm_source = 'hubspot' order by p""", utf8, delimiter=";")
+        from gen_crm_people where crm_source = 'hubspot' order by p""".format(owners=_pick(SALES_OWNERS, "hash(k, 'owner')")),
+        utf8, delimiter=";")
     written.append(transcode(utf8, crm / "contacts.csv", "cp1252"))
 
     # HubSpot deals: internal property names, UTF-8 with BOM.

@@ -89,10 +89,11 @@ def _dbt_environment(context: dg.AssetExecutionContext, settings: PipelineSettin
     rebuilds the backtest, today's alone otherwise (the daily refresh), so that a day costs one date. Environment
     variables, not --vars: a var that differs from the prepared manifest's makes dbt parse the whole project again
     (10 s a step), a changed environment variable only the files that read it. The run id lets the watchdog stop
-    this dbt if the run dies."""
+    this dbt if the run dies. The language of the words sales reads (LEADS_LANGUAGE) comes from the same settings."""
     groups = context.assets_def.group_names_by_key
     with_backtest = any(groups.get(key) == BACKTEST_GROUP for key in context.selected_asset_keys)
-    return {"LEADS_AS_OF": settings.load().as_of.isoformat(),
+    loaded = settings.load()
+    return {"LEADS_AS_OF": loaded.as_of.isoformat(), "LEADS_LANGUAGE": loaded.language,
             "LEADS_SCORED_DATES": "with_backtest" if with_backtest else "today_only",
             RUN_ID_ENV: context.run.run_id}
 

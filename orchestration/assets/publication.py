@@ -67,15 +67,17 @@ def published_leads(context: dg.AssetExecutionContext, settings: PipelineSetting
     group_name="publication",
     kinds={"html", "png"},
     deps=[published_leads],
-    description="Does qualification work? report/index.html in LEADS_PUBLISH_DIR — the backtest's findings in words, "
-                "the funnel, the lift by lead-score decile and the time to SQL as PNG charts (also shown here) — "
-                "drawn from the publication.",
+    description="report/index.html in LEADS_PUBLISH_DIR, the page a sales manager acts on (French by default, "
+                "LEADS_LANGUAGE=en for English): who to contact this week, the funnel, and does qualification "
+                "work? — the backtest's findings in words, the funnel, the lift by lead-score decile and the time to "
+                "SQL as PNG charts (also shown here) — drawn from the publication.",
 )
 def qualification_report(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
     report = write_report(settings.load(), log=context.log.info)
     metadata = {
         "page": dg.MetadataValue.path(str(report.page)),
-        "findings": dg.MetadataValue.md("\n".join(f"- {line}" for line in report.headlines)),
+        # the Dagster UI stays in English whatever the report's language
+        "findings": dg.MetadataValue.md("\n".join(f"- {line}" for line in report.headlines_en)),
     }
     if report.summary:
         metadata["top_decile_lift"] = report.summary["top_decile_lift"]

@@ -8,7 +8,7 @@ with leads as (
 -- who the person is (the CRM) and who their company is (the registry): today's only, not kept at every date
 people as (
     select
-        person_key, first_name, last_name, job_title, company_name_in_crm, siret, match_method,
+        person_key, first_name, last_name, job_title, owner_name, company_name_in_crm, siret, match_method,
         match_confidence, do_not_call
     from {{ ref('int_crm__people') }}
 ),
@@ -75,16 +75,22 @@ select
     l.bant_authority,
     l.bant_need,
     l.bant_timing,
-    'Fit ' || cast(l.fit_score as {{ dbt.type_string() }}) || ': ' || coalesce(r.fit_rules, 'no ICP rule matched')
-        || ' | Engagement ' || cast(l.engagement_score as {{ dbt.type_string() }}) || ': '
-        || coalesce(r.engagement_rules, 'no activity in the last {{ var("scoring_window_days") }} days')
-        || ' | Intent ' || cast(l.intent_score as {{ dbt.type_string() }}) || ': '
-        || coalesce(r.intent_rules, 'no recent signal')
+    -- "Profil 50 : … | Engagement 54 : … | Intention 5 : … | <status_reason>", the words in the language of the run
+    -- (seed reason_phrases; French puts a space before the colon)
+    {{ phrase('fit') }} || ' ' || cast(l.fit_score as {{ dbt.type_string() }}) || {{ phrase('colon') }}
+        || coalesce(r.fit_rules, {{ phrase('no_fit_rule') }})
+        || ' | ' || {{ phrase('engagement') }} || ' ' || cast(l.engagement_score as {{ dbt.type_string() }})
+        || {{ phrase('colon') }}
+        || coalesce(r.engagement_rules,
+                    replace({{ phrase('no_activity') }}, '{days}', '{{ var("scoring_window_days") }}'))
+        || ' | ' || {{ phrase('intent') }} || ' ' || cast(l.intent_score as {{ dbt.type_string() }})
+        || {{ phrase('colon') }} || coalesce(r.intent_rules, {{ phrase('no_signal') }})
         || ' | ' || l.status_reason as score_reasons,
     l.status_reason,
     l.contactable,
     l.not_contactable_reason,
     p.do_not_call,
+    p.owner_name,
     l.last_activity_at,
     m.mql_at,
     m.sql_at,

@@ -56,6 +56,7 @@ select
     p.last_name,
     p.email,
     p.job_title,
+    p.owner_name,
     p.lifecycle_stage,
     p.lead_status,
     p.lead_status_code,

@@ -26,17 +26,22 @@ with companies as (
     {%- endif %}
 ),
 
+-- each rule's words in the language of the run (reason_fr or reason_en: macro language())
 naf as (
-    select * from {{ ref('icp_naf') }}
+    select naf_level, naf_code, points, reason_{{ language() }} as reason from {{ ref('icp_naf') }}
+),
+
+headcount_bands as (
+    select headcount_band, points, reason_{{ language() }} as reason from {{ ref('icp_headcount_bands') }}
 ),
 
 geography as (
-    select * from {{ ref('icp_geography') }}
+    select geo_level, geo_code, points, reason_{{ language() }} as reason from {{ ref('icp_geography') }}
 ),
 
 -- only companies with a known revenue can be in a range: an inner range join on them, then an equality join back
 revenue_points as (
-    select c.siren, r.points, r.reason
+    select c.siren, r.points, r.reason_{{ language() }} as reason
     from companies as c
     join {{ ref('icp_revenue_ranges') }} as r
         on c.revenue_eur >= r.min_revenue_eur
@@ -61,7 +66,7 @@ points as (
     left join naf as ns on ns.naf_level = 'sous_classe' and ns.naf_code = c.naf_code
     left join naf as nd on nd.naf_level = 'division' and nd.naf_code = c.naf_division_code
     left join naf as nx on nx.naf_level = 'section' and nx.naf_code = c.naf_section_code
-    left join {{ ref('icp_headcount_bands') }} as hb on hb.headcount_band = c.headcount_band
+    left join headcount_bands as hb on hb.headcount_band = c.headcount_band
     left join revenue_points as rp on rp.siren = c.siren
     left join geography as gd on gd.geo_level = 'departement' and gd.geo_code = c.departement
     left join geography as gr on gr.geo_level = 'region' and gr.geo_code = c.region

@@ -110,37 +110,44 @@ select
         else 'lead'
     end as status,
     case when disqualification_source is null then sql_evidence end as sql_source,
+    -- the sentence a salesperson reads, in the language of the run (seed reason_phrases)
     case
-        when disqualification_source = 'company_ceased' then 'Disqualified: the company has ceased (SIRENE)'
+        when disqualification_source = 'company_ceased' then {{ phrase('status_company_ceased') }}
         when disqualification_source = 'bodacc_collective_proceeding'
-            then 'Disqualified: collective proceeding published in BODACC on '
-                 || cast(disqualifying_event_on as {{ dbt.type_string() }})
+            then replace({{ phrase('status_collective_proceeding') }}, '{date}',
+                         cast(disqualifying_event_on as {{ dbt.type_string() }}))
         when disqualification_source = 'bodacc_deregistration'
-            then 'Disqualified: deregistration published in BODACC on '
-                 || cast(disqualifying_event_on as {{ dbt.type_string() }})
+            then replace({{ phrase('status_deregistration') }}, '{date}',
+                         cast(disqualifying_event_on as {{ dbt.type_string() }}))
         when disqualification_source = 'crm_unqualified'
-            then 'Disqualified: marked "' || lead_status || '" in ' || crm_source
+            then replace(replace({{ phrase('status_crm_unqualified') }}, '{lead_status}', lead_status),
+                         '{crm}', crm_source)
         when sql_evidence = 'crm_lifecycle_stage'
-            then 'SQL: lifecycle stage "' || lifecycle_stage || '" in ' || crm_source
-        when sql_evidence = 'crm_converted_lead' then 'SQL: lead converted in ' || crm_source
-        when sql_evidence = 'open_opportunity' then 'SQL: an open opportunity in ' || crm_source
-        when sql_evidence = 'bant' then 'SQL: Budget, Authority, Need and Timing all hold'
-        when mql_source = 'demo_request' then 'MQL: requested a demo'
+            then replace(replace({{ phrase('status_crm_lifecycle_stage') }}, '{stage}', lifecycle_stage),
+                         '{crm}', crm_source)
+        when sql_evidence = 'crm_converted_lead'
+            then replace({{ phrase('status_crm_converted_lead') }}, '{crm}', crm_source)
+        when sql_evidence = 'open_opportunity'
+            then replace({{ phrase('status_open_opportunity') }}, '{crm}', crm_source)
+        when sql_evidence = 'bant' then {{ phrase('status_bant') }}
+        when mql_source = 'demo_request' then {{ phrase('status_demo_request') }}
         when mql_source = 'lead_score'
-            then 'MQL: lead score ' || cast(lead_score as {{ dbt.type_string() }}) || ' reaches the MQL threshold '
-                 || '{{ var("mql_threshold") }}'
-        else 'Lead: lead score ' || cast(lead_score as {{ dbt.type_string() }}) || ' below the MQL threshold '
-             || '{{ var("mql_threshold") }}'
+            then replace(replace({{ phrase('status_lead_score_mql') }}, '{score}',
+                                 cast(lead_score as {{ dbt.type_string() }})), '{threshold}', '{{ var("mql_threshold") }}')
+        else replace(replace({{ phrase('status_lead') }}, '{score}', cast(lead_score as {{ dbt.type_string() }})),
+                     '{threshold}', '{{ var("mql_threshold") }}')
     end as status_reason,
     not email_opt_out and not email_bounced and suppression_event is null and coalesce(company_is_diffusible, true)
         as contactable,
     case
-        when email_opt_out then 'opted out in the CRM'
-        when email_bounced then 'e-mail bounced (CRM)'
-        when suppression_event = 'bounce' then 'e-mail bounced'
+        when email_opt_out then {{ phrase('not_contactable_opt_out') }}
+        when email_bounced then {{ phrase('not_contactable_crm_bounce') }}
+        when suppression_event = 'bounce' then {{ phrase('not_contactable_bounce') }}
+        when suppression_event = 'unsubscribe' then {{ phrase('not_contactable_unsubscribe') }}
+        when suppression_event = 'group_unsubscribe' then {{ phrase('not_contactable_group_unsubscribe') }}
+        when suppression_event = 'spamreport' then {{ phrase('not_contactable_spamreport') }}
         when suppression_event is not null then 'e-mail ' || replace(suppression_event, '_', ' ')
-        when not coalesce(company_is_diffusible, true)
-            then 'company opposed to prospecting (SIRENE diffusion partielle)'
+        when not coalesce(company_is_diffusible, true) then {{ phrase('not_contactable_protected') }}
     end as not_contactable_reason,
     suppression_event,
     suppressed_at

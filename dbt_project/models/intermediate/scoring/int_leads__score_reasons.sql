@@ -1,7 +1,8 @@
 -- Every rule that gave a lead points at today's as-of date (the one qualified_leads shows; the backtest's dates need
 -- no words), one row each, in a salesperson's words: fit rules of the matched company, engagement by kind of
 -- activity (with how often it happened), and each signal of the company and of the person. The words come from the
--- `reason` column of the seed row that gave the points.
+-- `reason_fr` or `reason_en` column (macro language()) of the seed row that gave the points, the words around them
+-- from seed reason_phrases.
 with todays_features as (
     select as_of_date, lead_id, email, siren
     from {{ ref('int_leads__features') }}
@@ -52,7 +53,8 @@ activities as (
 ),
 
 signals as (  -- company signals by SIREN, the person's by e-mail (two equality joins, not one join with an OR)
-    select l.as_of_date, l.lead_id, s.signal_key, s.points, 'the company ' || s.reason as reason, s.detail,
+    select l.as_of_date, l.lead_id, s.signal_key, s.points,
+           replace({{ phrase('company_signal') }}, '{reason}', s.reason) as reason, s.detail,
            s.occurred_on
     from leads as l
     join {{ ref('int_signals__scored') }} as s
@@ -70,7 +72,7 @@ from fit_rules
 where points > 0
 union all
 select as_of_date, lead_id, 'fit', 'not_matched', 1, cast(0 as decimal(18, 4)),
-       'company not found in SIRENE, so no fit points', 0
+       {{ phrase('not_matched') }}, 0
 from todays_features
 where siren is null
 union all
@@ -80,5 +82,6 @@ select as_of_date, lead_id, 'engagement', activity, occurrences, points,
 from activities
 union all
 select as_of_date, lead_id, 'intent', signal_key, 1, points,
-       reason || coalesce(' (' || detail || ')', '') || ' on ' || cast(occurred_on as {{ dbt.type_string() }}), 0
+       reason || coalesce(' (' || detail || ')', '') || ' '
+           || replace({{ phrase('on_date') }}, '{date}', cast(occurred_on as {{ dbt.type_string() }})), 0
 from signals

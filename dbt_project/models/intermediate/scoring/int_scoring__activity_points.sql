@@ -15,8 +15,8 @@ select
     w.is_buying_content,
     w.points as full_points,
     {{ decayed_points('w.points', 'ages.age_days', var('engagement_half_life_days')) }} as points,
-    -- the pricing-burst wording names the current settings
-    replace(replace(w.reason, '{views}', '{{ var("pricing_burst_views") }}'), '{days}', '{{ var("pricing_burst_days") }}')
+    -- the words in the language of the run (reason_fr or reason_en); the pricing-burst wording names the settings
+    replace(replace(w.reason_{{ language() }}, '{views}', '{{ var("pricing_burst_views") }}'), '{days}', '{{ var("pricing_burst_days") }}')
         as reason
 from {{ ref('engagement_activity_weights') }} as w
 cross join ages

@@ -15,12 +15,16 @@ with provider_signals as (
             when s.signal_type = 'job_change' and t.is_decision_role then 'job_change_decision_role'
             else s.signal_type
         end as signal_key,
+        -- in the language of the run (seed reason_phrases)
         case
             when s.signal_type = 'funding' and s.amount_eur is not null
-                then cast(round(s.amount_eur / 1000000.0, 1) as {{ dbt.type_string() }}) || ' M€'
+                then replace({{ phrase('detail_millions_eur') }}, '{amount}',
+                             replace(cast(round(s.amount_eur / 1000000.0, 1) as {{ dbt.type_string() }}), '.',
+                                     {{ decimal_separator() }}))
             when s.signal_type = 'hiring' and s.headcount_open_roles is not null
-                then cast(s.headcount_open_roles as {{ dbt.type_string() }}) || ' open roles'
-            when s.signal_type = 'job_change' then 'as ' || s.new_job_title
+                then replace({{ phrase('detail_open_roles') }}, '{roles}',
+                             cast(s.headcount_open_roles as {{ dbt.type_string() }}))
+            when s.signal_type = 'job_change' then replace({{ phrase('detail_new_job_title') }}, '{title}', s.new_job_title)
         end as detail
     from {{ ref('int_intent__signals') }} as s
     left join {{ ref('int_scoring__job_titles') }} as t on t.job_title = s.new_job_title
@@ -63,7 +67,7 @@ in_window as (
         w.half_life_days,
         w.counts_for_budget,
         w.counts_for_timing,
-        w.reason
+        w.reason_{{ language() }} as reason  -- the words in the language of the run
     from signals as s
     join {{ ref('signal_weights') }} as w on w.signal_key = s.signal_key
     join {{ ref('int_scoring__as_of_dates') }} as d

@@ -7,7 +7,7 @@ with pivoted as (
         'associated_deal_ids', 'first_name', 'last_name', 'email', 'job_title', 'lifecycle_stage', 'lead_status',
         'email_opt_out', 'email_bounced', 'email_bounced_at', 'do_not_call', 'is_converted', 'converted_at',
         'company_name', 'website', 'postal_code', 'employees', 'annual_revenue', 'siren', 'siret', 'created_at',
-        'is_deleted'
+        'is_deleted', 'owner_name'
     ]) }}
 ),
 
@@ -29,6 +29,8 @@ select
     trim(p.last_name) as last_name,
     lower(trim(p.email)) as email,
     trim(p.job_title) as job_title,
+    -- the CRM user who owns the person (HubSpot "Contact owner", Salesforce Owner.Name); null when unassigned
+    nullif(trim(p.owner_name), '') as owner_name,
     coalesce(stage.canonical_value, lower(trim(p.lifecycle_stage))) as lifecycle_stage,
     trim(p.lead_status) as lead_status,
     coalesce(status.canonical_value, lower(trim(p.lead_status))) as lead_status_code,
