@@ -414,12 +414,20 @@ def seed_from_staging(con, hubspot: FakeHubSpot, salesforce: FakeSalesforce) -> 
             "numberofemployees": text(c["employees"]), "annualrevenue": text(c["annual_revenue_eur"]),
             "createdate": _iso_date(c["created_date"]), "lifecyclestage": c["lifecycle_stage"],
             "siren": c["siren_raw"], "siret": c["siret_raw"], "vat_number": c["vat_raw"]})
-    for p in records("select * from staging.stg_crm__people where crm_source = 'hubspot'"):
+    people = records("select * from staging.stg_crm__people")
+    owner_ids = {name: str(200 + i) for i, name in enumerate(sorted({p["owner_name"] for p in people
+                                                                    if p.get("owner_name")}))}
+    hubspot.owners = [{**hubspot.owners[0], "id": i, "firstName": name.split(" ", 1)[0],
+                       "lastName": name.split(" ", 1)[1] if " " in name else None, "email": f"owner{i}@example.fr"}
+                      for name, i in owner_ids.items()]
+    salesforce.owners = {f"005{i:0>15}": name for name, i in owner_ids.items()}
+    for p in (p for p in people if p["crm_source"] == "hubspot"):
         hubspot.add("contacts", p["crm_person_id"], {
             "firstname": p["first_name"], "lastname": p["last_name"], "email": p["email"],
             "jobtitle": p["job_title"], "lifecyclestage": p["lifecycle_stage"], "hs_lead_status": p["lead_status"],
             "hs_email_optout": str(p["email_opt_out"]).lower(), "company": p["company_name"],
-            "zip": p["postal_code"], "createdate": _iso_date(p["created_date"]), "hubspot_owner_id": "101"})
+            "zip": p["postal_code"], "createdate": _iso_date(p["created_date"]),
+            "hubspot_owner_id": owner_ids.get(p.get("owner_name"))})
         if p["crm_company_id"]:
             hubspot.associate("contacts", p["crm_person_id"], "companies", p["crm_company_id"], primary=True)
     for d in records("select * from staging.stg_crm__deals where crm_source = 'hubspot'"):
@@ -438,8 +446,10 @@ def seed_from_staging(con, hubspot: FakeHubSpot, salesforce: FakeSalesforce) -> 
             "BillingCity": c["city"], "NumberOfEmployees": c["employees"], "AnnualRevenue": c["annual_revenue_eur"],
             "CreatedDate": _sf_datetime(c["created_date"]), "SIREN__c": c["siren_raw"], "SIRET__c": c["siret_raw"],
             "VAT_Number__c": c["vat_raw"]})
-    for p in records("select * from staging.stg_crm__people where crm_source = 'salesforce'"):
-        common = {"FirstName": p["first_name"], "LastName": p["last_name"], "Email": p["email"],
+    for p in (p for p in people if p["crm_source"] == "salesforce"):
+        owner = owner_ids.get(p.get("owner_name"))
+        common = {"OwnerId": f"005{owner:0>15}" if owner else None,
+                  "FirstName": p["first_name"], "LastName": p["last_name"], "Email": p["email"],
                   "Title": p["job_title"], "HasOptedOutOfEmail": p["email_opt_out"],
                   "CreatedDate": _sf_datetime(p["created_date"])}
         if p["person_type"] == "lead":
