@@ -103,9 +103,26 @@ def print_publication(settings, built_at, language: str = "fr") -> None:
                          language, count=len(failed)))
         for check in failed:
             print(f"    - {check}")
+    print_crm_push(settings, language)
     page = settings.publish_dir / REPORT_DIR / "index.html"
     if page.exists():
         print(say("Does qualification work? Charts and findings: {page}", language, page=page))
+
+
+def print_crm_push(settings, language: str = "fr") -> None:
+    """What the CRM push did: the would-be changes of a dry run, or how many leads' scores the CRM holds."""
+    dry_run = settings.publish_dir / "crm_push_dry_run.csv"
+    if settings.crm_push == "dry_run" and dry_run.exists():
+        with dry_run.open(encoding="utf-8") as fh:
+            count = sum(1 for _ in fh) - 1
+        print(say("CRM push: {count} leads changed since the last push, written to {file} (dry run: nothing sent; "
+                  "LEADS_CRM_PUSH=on sends them)", language, count=number(count, 0, language), file=dry_run))
+    elif settings.crm_push == "on":
+        with connect(settings, read_only=True) as con:
+            if table_exists(con, "crm_sync", "pushed_scores"):
+                count = con.execute("select count(*) from crm_sync.pushed_scores").fetchone()[0]
+                print(say("CRM push: the scores of {count} leads are in the CRM", language,
+                          count=number(count, 0, language)))
 
 
 def print_qualification(con, language: str = "fr") -> None:

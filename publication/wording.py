@@ -77,6 +77,11 @@ class Rate:
 
 # English wording → French. The English text is the key, so the code reads as it prints in English.
 FRENCH = {
+    "CRM push: {count} leads changed since the last push, written to {file} (dry run: nothing sent; "
+    "LEADS_CRM_PUSH=on sends them)":
+        "Envoi au CRM : {count} leads changés depuis le dernier envoi, écrits dans {file} (essai : rien n'est envoyé ; "
+        "LEADS_CRM_PUSH=on les envoie)",
+    "CRM push: the scores of {count} leads are in the CRM": "Envoi au CRM : les scores de {count} leads sont dans le CRM",
     "n/a": "n.d.",
     "too few to conclude": "trop peu pour conclure",
     # the report

@@ -32,7 +32,8 @@ def _qualified(path) -> dict[str, tuple]:
 
 @pytest.mark.timeout(900)
 def test_a_run_pulls_the_crm_by_api_scores_publishes_and_pushes_the_changes_back(warehouse, warehouse_copy, tmp_path,
-                                                                                   httpserver, monkeypatch, caplog):
+                                                                                   httpserver, monkeypatch, caplog,
+                                                                                   capsys):
     from ingestion.settings import load_settings
     from orchestration.definitions import ALL_ASSETS, ALL_CHECKS
     from orchestration.resources import build_resources
@@ -98,6 +99,13 @@ def test_a_run_pulls_the_crm_by_api_scores_publishes_and_pushes_the_changes_back
                   if e.asset_key == dg.AssetKey(["crm_sync", "pushed_scores"]))
     assert pushed["changed_since_last_push"].value == 0
     assert (len(hubspot.updates), len(salesforce.updates)) == sent
+
+    # the terminal summary says it, in French by default
+    from publication import summary
+
+    capsys.readouterr()
+    assert summary.main() == 0
+    assert f"les scores de {len(by_api)} leads sont dans le CRM" in capsys.readouterr().out.replace("\u202f", "")
 
     # the credentials are nowhere: not in a log line, not in the run storage (events, run config, resources)
     stored = b"".join(p.read_bytes() for p in instance_dir.rglob("*") if p.is_file())
