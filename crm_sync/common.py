@@ -172,6 +172,13 @@ class ObjectFileWriter:
             self.rows += 1
         self._writer.writerow([row.get(h, "") for h in self.header])
 
+    def __enter__(self) -> "ObjectFileWriter":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is not None:  # the pull failed: the last file stays as it was
+            self.abort()
+
     def abort(self) -> None:
         self._fh.close()
         self.partial.unlink(missing_ok=True)
@@ -209,3 +216,15 @@ class ObjectFileWriter:
                 con.close()
             os.replace(merged, self.partial)
         os.replace(self.partial, self.file)
+
+
+def finish_pull(pull: ObjectPull, writer: ObjectFileWriter, object_state: dict, high_water: str, today: dt.date,
+                calls: int, started: float) -> ObjectPull:
+    """The pulled file into place, then the state that says how far it reaches (in that order: a failure between
+    the two pulls the same changes again, never skips any)."""
+    writer.commit()
+    object_state["high_water"] = high_water
+    if pull.full:
+        object_state["full_pull_at"] = today.isoformat()
+    pull.records, pull.calls, pull.seconds = writer.rows, calls, time.monotonic() - started
+    return pull

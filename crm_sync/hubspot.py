@@ -30,7 +30,7 @@ from hubspot.crm.objects import (BatchInputSimplePublicObjectBatchInput, Filter,
 from hubspot.crm.properties import (BatchInputPropertyCreate, Option, PropertyCreate, PropertyGroupCreate)
 
 from crm_sync.common import (CrmApiError, ObjectFileWriter, ObjectPull, PullResult, RateLimiter, fields_to_pull,
-                             load_state, needs_full_pull, retry_policy, save_state, utc_text)
+                             finish_pull, load_state, needs_full_pull, retry_policy, save_state, utc_text)
 from ingestion.warehouse import Log
 
 logger = logging.getLogger(__name__)
@@ -189,7 +189,6 @@ def _pull_object(api: HubSpotApi, crm_dir: Path, object_type: str, state: dict, 
     pull = ObjectPull("hubspot", object_type, file, full=why_full is not None, reason=why_full or "changes since "
                       + object_state.get("high_water", ""))
     started, calls_before = time.monotonic(), api.calls
-    writer = ObjectFileWriter(file, header, "hs_object_id", full=pull.full)
     high_water = object_state.get("high_water", "")
     buffered: list = []
 
@@ -208,7 +207,7 @@ def _pull_object(api: HubSpotApi, crm_dir: Path, object_type: str, state: dict, 
             writer.write(row)
         buffered.clear()
 
-    try:
+    with ObjectFileWriter(file, header, "hs_object_id", full=pull.full) as writer:
         for record in _records(api, object_type, requested, None if pull.full else high_water):
             buffered.append(record)
             updated = utc_text(record.updated_at) if record.updated_at else ""
@@ -217,15 +216,7 @@ def _pull_object(api: HubSpotApi, crm_dir: Path, object_type: str, state: dict, 
                 flush()
                 log(f"HubSpot {object_type}: {writer.rows:,} records pulled")
         flush()
-    except BaseException:
-        writer.abort()
-        raise
-    writer.commit()
-    object_state["high_water"] = high_water
-    if pull.full:
-        object_state["full_pull_at"] = today.isoformat()
-    pull.records, pull.calls, pull.seconds = writer.rows, api.calls - calls_before, time.monotonic() - started
-    return pull
+    return finish_pull(pull, writer, object_state, high_water, today, api.calls - calls_before, started)
 
 
 def _text(value) -> str:

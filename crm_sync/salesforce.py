@@ -29,7 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from crm_sync.common import (CrmApiError, ObjectFileWriter, ObjectPull, PullResult, RateLimiter, fields_to_pull,
-                             load_state, needs_full_pull, retry_policy, save_state, utc_text)
+                             finish_pull, load_state, needs_full_pull, retry_policy, save_state, utc_text)
 from ingestion.warehouse import Log
 
 logger = logging.getLogger(__name__)
@@ -197,8 +197,7 @@ def _pull_object(api: SalesforceApi, crm_dir: Path, object_type: str, state: dic
     if not pull.full:
         soql += f" WHERE SystemModstamp > {high_water.replace(' ', 'T')}Z"
     soql += " ORDER BY SystemModstamp"
-    writer = ObjectFileWriter(file, header, "Id", full=pull.full)
-    try:
+    with ObjectFileWriter(file, header, "Id", full=pull.full) as writer:
         for record in api.query(soql, include_deleted=not pull.full):
             row = {name: _cell(record.get(name)) for name in fields}
             for name in fields:
@@ -212,15 +211,7 @@ def _pull_object(api: SalesforceApi, crm_dir: Path, object_type: str, state: dic
             high_water = max(high_water, utc_text(record.get("SystemModstamp")))
             if writer.rows % 20_000 == 0:
                 log(f"Salesforce {sobject}: {writer.rows:,} records pulled")
-    except BaseException:
-        writer.abort()
-        raise
-    writer.commit()
-    object_state["high_water"] = high_water
-    if pull.full:
-        object_state["full_pull_at"] = today.isoformat()
-    pull.records, pull.calls, pull.seconds = writer.rows, api.calls - calls_before, time.monotonic() - started
-    return pull
+    return finish_pull(pull, writer, object_state, high_water, today, api.calls - calls_before, started)
 
 
 def pull_salesforce(api: SalesforceApi, crm_dir: Path, today: dt.date, log: Log = logger.info) -> PullResult:
