@@ -74,6 +74,17 @@ def fields_to_pull(crm_source: str, object_type: str) -> list[str]:
     return names
 
 
+def api_text(value) -> str:
+    """An API value as an export writes it: empty for null, true/false, 1500000 for 1500000.0."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def utc_text(value: str | dt.datetime | None) -> str:
     """An API timestamp as the exports write it: `YYYY-MM-DD HH:MM:SS`, in UTC."""
     if value in (None, ""):

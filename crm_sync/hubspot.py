@@ -29,7 +29,7 @@ from hubspot.crm.objects import (BatchInputSimplePublicObjectBatchInput, Filter,
                                  PublicObjectSearchRequest, SimplePublicObjectBatchInput)
 from hubspot.crm.properties import (BatchInputPropertyCreate, Option, PropertyCreate, PropertyGroupCreate)
 
-from crm_sync.common import (CrmApiError, ObjectFileWriter, ObjectPull, PullResult, RateLimiter, fields_to_pull,
+from crm_sync.common import (CrmApiError, api_text, ObjectFileWriter, ObjectPull, PullResult, RateLimiter, fields_to_pull,
                              finish_pull, load_state, needs_full_pull, retry_policy, save_state, utc_text)
 from ingestion.warehouse import Log
 
@@ -131,8 +131,9 @@ def _advice(status: int, body) -> str:
     return detail or "no detail in the response"
 
 
-def _epoch_ms(text: str) -> str:
-    moment = dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc) - SEARCH_OVERLAP
+def _epoch_ms(text: str, before: dt.timedelta = SEARCH_OVERLAP) -> str:
+    """A UTC timestamp (`YYYY-MM-DD HH:MM:SS`), `before` earlier, in the milliseconds the search filters take."""
+    moment = dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc) - before
     return str(int(moment.timestamp() * 1000))
 
 
@@ -196,7 +197,7 @@ def _pull_object(api: HubSpotApi, crm_dir: Path, object_type: str, state: dict, 
         associated = _associations(api, object_type, [str(r.id) for r in buffered]) \
             if ASSOCIATION_COLUMNS[object_type] else {}
         for record in buffered:
-            row = {name: _text(record.properties.get(name)) for name in properties}
+            row = {name: api_text(record.properties.get(name)) for name in properties}
             row["hs_object_id"] = str(record.id)
             for key in ("createdate", "closedate", "lastmodifieddate", "hs_lastmodifieddate"):
                 if row.get(key):
@@ -217,10 +218,6 @@ def _pull_object(api: HubSpotApi, crm_dir: Path, object_type: str, state: dict, 
                 log(f"HubSpot {object_type}: {writer.rows:,} records pulled")
         flush()
     return finish_pull(pull, writer, object_state, high_water, today, api.calls - calls_before, started)
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value)
 
 
 def _records(api: HubSpotApi, object_type: str, properties: list[str], modified_since: str | None):
@@ -253,8 +250,7 @@ def _records(api: HubSpotApi, object_type: str, properties: list[str], modified_
         if seen_in_query + SEARCH_PAGE_SIZE > SEARCH_RESULT_CAP and results:
             # the query cannot page past 10 000 results: ask again from the last modification seen
             last = results[-1].properties.get(modified) or utc_text(results[-1].updated_at)
-            since_ms = str(int(dt.datetime.fromisoformat(utc_text(last)).replace(
-                tzinfo=dt.timezone.utc).timestamp() * 1000))
+            since_ms = _epoch_ms(utc_text(last), before=dt.timedelta(0))
             after, seen_in_query = None, 0
 
 

@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from crm_sync import hubspot, salesforce
-from crm_sync.common import CrmApiError
+from crm_sync.common import CrmApiError, api_text
 from ingestion.warehouse import Log, table_exists
 from privacy.erasure import email_sha256
 
@@ -128,13 +128,7 @@ def forget_unscored(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _hubspot_properties(values: dict) -> dict[str, str]:
-    def text(v) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        return str(v)
-    return {f"lq_{c}": text(v) for c, v in values.items()}
+    return {f"lq_{c}": api_text(v) for c, v in values.items()}
 
 
 def _salesforce_fields(values: dict) -> dict:

@@ -28,7 +28,7 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
-from crm_sync.common import (CrmApiError, ObjectFileWriter, ObjectPull, PullResult, RateLimiter, fields_to_pull,
+from crm_sync.common import (CrmApiError, api_text, ObjectFileWriter, ObjectPull, PullResult, RateLimiter, fields_to_pull,
                              finish_pull, load_state, needs_full_pull, retry_policy, save_state, utc_text)
 from ingestion.warehouse import Log
 
@@ -162,16 +162,6 @@ def _advice(status: int) -> str:
     return ""
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _pull_object(api: SalesforceApi, crm_dir: Path, object_type: str, state: dict, today: dt.date,
                  log: Log) -> ObjectPull:
     sobject = OBJECTS[object_type]
@@ -199,12 +189,12 @@ def _pull_object(api: SalesforceApi, crm_dir: Path, object_type: str, state: dic
     soql += " ORDER BY SystemModstamp"
     with ObjectFileWriter(file, header, "Id", full=pull.full) as writer:
         for record in api.query(soql, include_deleted=not pull.full):
-            row = {name: _cell(record.get(name)) for name in fields}
+            row = {name: api_text(record.get(name)) for name in fields}
             for name in fields:
                 if name.endswith("Date") and row[name] and "T" in row[name]:
                     row[name] = utc_text(row[name])
             if has_owner:
-                row[OWNER_COLUMN] = _cell((record.get("Owner") or {}).get("Name"))
+                row[OWNER_COLUMN] = api_text((record.get("Owner") or {}).get("Name"))
             writer.write(row)
             if record.get("IsDeleted"):
                 pull.deleted += 1
