@@ -28,8 +28,9 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
-from crm_sync.common import (CrmApiError, api_text, ObjectFileWriter, ObjectPull, PullResult, RateLimiter, fields_to_pull,
-                             finish_pull, load_state, needs_full_pull, retry_policy, save_state, utc_text)
+from crm_sync.common import (CrmApiError, ObjectFileWriter, ObjectPull, PullResult, RateLimiter, api_text,
+                             fields_to_pull, finish_pull, load_state, needs_full_pull, retry_policy, save_state,
+                             utc_text)
 from ingestion.warehouse import Log
 
 logger = logging.getLogger(__name__)
