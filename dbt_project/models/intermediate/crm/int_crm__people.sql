@@ -66,8 +66,10 @@ select
     p.is_converted,
     p.converted_date,
     -- the name of the company record the person belongs to (a Salesforce contact's account, a HubSpot contact's
-    -- primary company), else the person's own company column (a Salesforce lead's Company)
-    coalesce(c.company_name, p.company_name) as company_name_in_crm,
+    -- primary company), else the person's own company column (a Salesforce lead's Company). The person type is
+    -- tested here, not in the join: a join condition on one side only makes DuckDB compare every pair of rows
+    -- (1 M people x 184 k companies took 519 s at national scale; 8 s this way)
+    coalesce(case when p.person_type = 'contact' then c.company_name end, p.company_name) as company_name_in_crm,
     p.created_date,
     m.siren,
     m.siret,
@@ -75,7 +77,7 @@ select
     coalesce(m.match_confidence, 0) as match_confidence,
     {{ inputs }} as inputs_fingerprint
 from people_with_companies as p
-left join crm_companies as c on c.company_key = p.company_key and p.person_type = 'contact'
+left join crm_companies as c on c.company_key = p.company_key
 left join {{ ref('int_crm__company_matches') }} as m on m.company_key = p.company_key
 where p.email is null or {{ email_sha256('p.email') }} not in (select email_sha256 from erased)
 {%- endif %}
