@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     full: dict = {}
     if not args.skip_full:
         settings = load_settings()
+        # the seeds too: a full rebuild starts from the rules as committed (a warehouse older than a seed's new
+        # column would fail the models that read it)
+        full["dbt_seed"] = _timed_dbt("seed", "--full-refresh", target=target)
         full["dbt_before_matching"] = _timed_dbt("run", "--full-refresh", "--exclude", "source:matching+",
                                                  target=target)
         with duckdb.connect(str(warehouse)) as con:
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                                                 target=target)
         _timed(full, "publish_s", lambda: publish_marts(settings))
         _timed(full, "report_s", lambda: write_report(settings))
-        full["wall_s"] = round(full["dbt_before_matching"]["wall_s"] + full["splink_s"]
+        full["wall_s"] = round(full["dbt_seed"]["wall_s"] + full["dbt_before_matching"]["wall_s"] + full["splink_s"]
                                + full["dbt_after_matching"]["wall_s"] + full["publish_s"] + full["report_s"], 1)
         report["full_rebuild"] = full
 
