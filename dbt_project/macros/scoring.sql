@@ -87,3 +87,11 @@
                   {%- if condition %} filter (where {{ condition }}){% endif %}),
         item -> item.measure), {{ delimiter_text }})
 {%- endmacro %}
+
+{#- The ages an activity can have in the scoring window, one row each (age_days 0 to scoring_window_days - 1), written
+    out at compile time: reading them from a table of activities would make the engine materialise it. -#}
+{% macro scoring_window_ages() -%}
+    {%- for age in range(var('scoring_window_days')) %}
+    select {{ age }} as age_days{{ ' union all' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

@@ -22,10 +22,7 @@ window_days as (
         ages.age_days
     from as_of_dates as d
     cross join (
-        -- the ages written out at compile time, as in int_scoring__activity_points
-        {%- for age in range(var('scoring_window_days')) %}
-        select {{ age }} as age_days{{ ' union all' if not loop.last }}
-        {%- endfor %}
+        {{ scoring_window_ages() }}
     ) as ages
 ),
 

@@ -3,10 +3,7 @@
 -- engagement_half_life_days, and the words a salesperson reads. One row per (activity, age_days): the decay and the
 -- wording are computed once per pair here, and int_scoring__activities takes each activity's points from it.
 with ages as (
-    -- the ages written out at compile time: reading them from the activities would make the engine materialise them
-    {%- for age in range(var('scoring_window_days')) %}
-    select {{ age }} as age_days{{ ' union all' if not loop.last }}
-    {%- endfor %}
+    {{ scoring_window_ages() }}
 )
 
 select
