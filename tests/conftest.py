@@ -4,6 +4,7 @@ every test that only reads them."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -33,23 +34,69 @@ def pytest_configure(config):
                        check=True)
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """A folder that `build(folder)` fills once for the whole session, whichever worker (pytest -n) asks first: the
+    others wait for it under a lock, then reuse it (pytest-xdist's recipe for session fixtures run once). Read-only
+    for the tests: they copy what they change."""
+    import fcntl
+    import shutil
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' base folders share this parent
+    folder, done = root / name, root / f"{name}.built"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a build that failed half-way in another worker
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
+class BuiltRun:
+    """The events of the shared materialisation, for a worker that did not run it: what the tests read of Dagster's
+    ExecuteInProcessResult (same methods, same objects, read back with Dagster's own serialisation)."""
+
+    def __init__(self, path: Path):
+        from dagster import deserialize_value
+
+        saved = json.loads(path.read_text())
+        self.success = saved["success"]
+        self.all_events = [deserialize_value(e) for e in saved["events"]]
+
+    @staticmethod
+    def save(result, path: Path) -> None:
+        from dagster import serialize_value
+
+        path.write_text(json.dumps({"success": result.success,
+                                    "events": [serialize_value(e) for e in result.all_events]}))
+
+    def get_asset_materialization_events(self):
+        return [e for e in self.all_events if e.is_step_materialization]
+
+    def get_asset_check_evaluations(self):
+        from dagster import DagsterEventType
+
+        return [e.event_specific_data for e in self.all_events
+                if e.event_type_value == DagsterEventType.ASSET_CHECK_EVALUATION.value]
+
+
 @pytest.fixture(scope="session")
 def sample_zone(tmp_path_factory) -> Path:
     from ingestion.sample_data.__main__ import generate
 
-    zone = tmp_path_factory.mktemp("landing")
-    generate(zone, scale=SAMPLE_SCALE, sirene_format="zip", as_of=AS_OF)
-    return zone
+    return built_once(tmp_path_factory, "landing",
+                      lambda zone: generate(zone, scale=SAMPLE_SCALE, sirene_format="zip", as_of=AS_OF))
 
 
-@pytest.fixture(scope="session")
-def warehouse(sample_zone, tmp_path_factory):
-    """Every asset materialised once on the sample zone, in process, as `make run` does."""
+def _materialise_everything(folder: Path, zone: Path) -> None:
     import dagster as dg
 
-    db = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
-    env = {"LEADS_LANDING_DIR": str(sample_zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": AS_OF.isoformat(),
-           "LEADS_PUBLISH_DIR": str(db.parent / "published")}
+    db = folder / "warehouse.duckdb"
+    env = {"LEADS_LANDING_DIR": str(zone), "LEADS_DUCKDB_PATH": str(db), "LEADS_AS_OF": AS_OF.isoformat(),
+           "LEADS_PUBLISH_DIR": str(folder / "published")}
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
@@ -59,7 +106,16 @@ def warehouse(sample_zone, tmp_path_factory):
 
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=build_resources(load_settings()),
                                 raise_on_error=False)
-    return {"path": db, "result": result, "zone": sample_zone, "published": db.parent / "published"}
+    BuiltRun.save(result, folder / "run_events.json")
+
+
+@pytest.fixture(scope="session")
+def warehouse(sample_zone, tmp_path_factory):
+    """Every asset materialised once on the sample zone, in process, as `make run` does: once for the whole session,
+    the workers sharing it."""
+    folder = built_once(tmp_path_factory, "warehouse", lambda f: _materialise_everything(f, sample_zone))
+    return {"path": folder / "warehouse.duckdb", "result": BuiltRun(folder / "run_events.json"), "zone": sample_zone,
+            "published": folder / "published"}
 
 
 def run_dbt(args: list[str], db: Path, target: Path, as_of: str = AS_OF.isoformat()) -> None:

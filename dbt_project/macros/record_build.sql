@@ -10,7 +10,7 @@
         {%- endfor -%}
         {%- if marts_built -%}
             {%- do run_query("create schema if not exists ops") -%}
-            {%- do run_query("create table if not exists ops.dbt_builds (invocation_id varchar, started_at timestamp, "
+            {%- do run_query("create table if not exists ops.dbt_builds (invocation_id " ~ dbt.type_string() ~ ", started_at timestamp, "
                              ~ "finished_at timestamp, marts_built integer)") -%}
             {%- do run_query("insert into ops.dbt_builds values ('" ~ invocation_id ~ "', cast('"
                              ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp), cast('"
