@@ -277,6 +277,8 @@ def test_dbt_stops_when_the_process_that_started_it_is_killed(tmp_path):
     # unbound, it would count to 10^12 for hours
     deadline = time.monotonic() + 45
     while Path(f"/proc/{dbt}").exists() and "Z" not in Path(f"/proc/{dbt}/stat").read_text().rsplit(")", 1)[1][:3]:
-        assert time.monotonic() < deadline, "dbt outlived the process that started it"
+        assert time.monotonic() < deadline, "dbt outlived the process that started it: " + " ".join(
+            line for line in Path(f"/proc/{dbt}/status").read_text().splitlines()
+            if line.startswith(("State", "SigIgn", "SigBlk", "SigPnd", "ShdPnd")))
         time.sleep(0.2)
     open_warehouse(str(db), {}, wait_s=30).close()  # the next writer gets in

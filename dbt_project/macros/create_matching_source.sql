@@ -18,10 +18,9 @@
 {#- On Spark the candidates are the lake's Parquet folder matching/crm_company_candidates (ingestion/lake.py writes
     it), declared with its columns: with no folder yet, the table is empty and the fuzzy tier finds nothing. -#}
 {% macro spark__create_matching_source_table() -%}
-    {%- set lake = env_var('LEADS_LAKE_DIR', '') or 'data/lake' -%}
     {%- do run_query("drop table if exists matching.crm_company_candidates") -%}
     create table matching.crm_company_candidates (
         company_key string, siren string, siret string, match_probability double, match_weight double,
         candidate_rank int, registry_name string, registry_postal_code string, registry_is_active boolean
-    ) using parquet location '{{ lake if lake.startswith('/') else '../' ~ lake }}/matching/crm_company_candidates'
+    ) using parquet location '{{ lake_location('matching', 'crm_company_candidates') }}'
 {%- endmacro %}

@@ -114,7 +114,7 @@ l.email in {{ erased_emails }}
 {#- The pre-hook of an event log (kind: web or email): rows past the retention window and rows of people whose
     erasure is pending (none on most days: the pass then costs nothing). -#}
 {% macro prune_event_log(kind) -%}
-{%- if execute and load_relation(this) is not none and not flags.FULL_REFRESH -%}
+{%- if execute and is_incremental() -%}
 {%- set erasures = run_query("select count(*) from " ~ ref('stg_crm__erasure_requests')
                              ~ " where is_pending").columns[0].values()[0] -%}
 delete from {{ this }} as l
@@ -128,7 +128,7 @@ where l.occurred_at < {{ retention_start() }}
 {#- The post-hook of an event log: the rows of file versions no longer landed (replaced by a new version, or removed),
     once the rows that replace them are in. -#}
 {% macro drop_replaced_file_versions(staged) -%}
-{%- if execute and not flags.FULL_REFRESH -%}
+{%- if execute and is_incremental() -%}
 {%- set gone = _file_versions(this) | reject('in', _file_versions(staged)) | list -%}
 {%- if gone -%}
 delete from {{ this }} as l where {{ _of_versions('l', gone) }}

@@ -10,8 +10,6 @@
 
 {% macro spark__declare_lake_tables() %}
     {%- if execute -%}
-        {%- set lake = env_var('LEADS_LAKE_DIR', '') or 'data/lake' -%}
-        {%- set lake = lake if lake.startswith('/') else '../' ~ lake -%}
         {%- set tables = [('raw', '_load_log')] -%}
         {%- for source in graph.sources.values() if source.schema == 'raw' -%}
             {%- do tables.append((source.schema, source.identifier)) -%}
@@ -20,7 +18,15 @@
             {%- do run_query("create schema if not exists " ~ schema) -%}
             {%- do run_query("drop table if exists " ~ schema ~ "." ~ table) -%}
             {%- do run_query("create table " ~ schema ~ "." ~ table ~ " using parquet location '"
-                             ~ lake ~ "/" ~ schema ~ "/" ~ table ~ "'") -%}
+                             ~ lake_location(schema, table) ~ "'") -%}
         {%- endfor -%}
     {%- endif -%}
 {% endmacro %}
+
+{#- Where the lake keeps a landed table: <lake>/<schema>/<table>. A relative LEADS_LAKE_DIR (the default data/lake)
+    is written relative to the schema's folder in Spark's warehouse, <lake>/warehouse/<schema>.db, which is how Spark
+    resolves a relative location, whatever folder dbt runs from. -#}
+{% macro lake_location(schema, table) -%}
+    {%- set lake = env_var('LEADS_LAKE_DIR', '') -%}
+    {{- lake ~ '/' ~ schema ~ '/' ~ table if lake.startswith('/') else '../../' ~ schema ~ '/' ~ table -}}
+{%- endmacro %}

@@ -19,11 +19,11 @@
     {%- set s = "regexp_replace(" ~ column ~ ", '[^0-9,.\\-]', '')" -%}
     {{ dbt.safe_cast(
         "case when " ~ s ~ " like '%,%' and " ~ s ~ " like '%.%' then
-                case when strpos(" ~ s ~ ", ',') > strpos(" ~ s ~ ", '.')
+                case when " ~ dbt.position("','", s) ~ " > " ~ dbt.position("'.'", s) ~ "
                      then replace(replace(" ~ s ~ ", '.', ''), ',', '.')
                      else replace(" ~ s ~ ", ',', '') end
               else replace(" ~ s ~ ", ',', '.') end",
-        api.Column.translate_type("float")) }}
+        "double") }}
 {%- endmacro %}
 {% macro duckdb__parse_number(column) -%}
     {%- set s = "regexp_replace(" ~ column ~ ", '[^0-9,.\\-]', '', 'g')" -%}
@@ -43,6 +43,18 @@
 {%- endmacro %}
 {% macro duckdb__parse_date(column) -%}
     coalesce(try_strptime({{ column }}, '%d/%m/%Y')::date, try_cast(substring({{ column }}, 1, 10) as date))
+{%- endmacro %}
+
+{#- Every match of a regular expression replaced (DuckDB replaces the first unless told 'g'; Spark replaces all).
+    Patterns without a backslash read the same in both engines' string literals. -#}
+{% macro replace_every_match(value, pattern, replacement) -%}
+    {{ return(adapter.dispatch('replace_every_match')(value, pattern, replacement)) }}
+{%- endmacro %}
+{% macro default__replace_every_match(value, pattern, replacement) -%}
+    regexp_replace({{ value }}, {{ pattern }}, {{ replacement }})
+{%- endmacro %}
+{% macro duckdb__replace_every_match(value, pattern, replacement) -%}
+    regexp_replace({{ value }}, {{ pattern }}, {{ replacement }}, 'g')
 {%- endmacro %}
 
 {#- Yes/no in English, French or as a number. -#}

@@ -170,11 +170,32 @@
     {%- endfor -%}
     {%- set contents = [] -%}
     {%- for seed in seeds | sort(attribute='name') -%}
-        {%- do contents.append("select '" ~ seed.name ~ "' || cast(t as " ~ dbt.type_string() ~ ") as line from "
+        {%- do contents.append("select '" ~ seed.name ~ "' || " ~ row_as_text('t') ~ " as line from "
                                ~ seed.relation_name ~ " as t") -%}
     {%- endfor -%}
-    {%- set seeds_hash = run_query("select md5(string_agg(line, '|' order by line)) from ("
-                                   ~ (contents | join(' union all ') if contents else "select '' as line")
-                                   ~ ") as seeds").columns[0].values()[0] -%}
+    {%- set seeds_hash = run_query(md5_of_sorted_lines(contents | join(' union all ') if contents
+                                                       else "select '' as line")).columns[0].values()[0] -%}
     {{ return("'" ~ local_md5(seeds_hash ~ '#' ~ (values | join('|'))) ~ "'") }}
+{%- endmacro %}
+
+{#- A whole row (table alias) as one text: DuckDB casts the row, Spark writes it as JSON. -#}
+{% macro row_as_text(alias) -%}
+    {{ return(adapter.dispatch('row_as_text')(alias)) }}
+{%- endmacro %}
+{% macro default__row_as_text(alias) -%}
+    cast({{ alias }} as {{ dbt.type_string() }})
+{%- endmacro %}
+{% macro spark__row_as_text(alias) -%}
+    to_json(struct({{ alias }}.*))
+{%- endmacro %}
+
+{#- The MD5 of the column `line` of a query's rows, sorted and joined by '|': the same whatever order they come in. -#}
+{% macro md5_of_sorted_lines(query) -%}
+    {{ return(adapter.dispatch('md5_of_sorted_lines')(query)) }}
+{%- endmacro %}
+{% macro default__md5_of_sorted_lines(query) -%}
+    select md5(string_agg(line, '|' order by line)) from ({{ query }}) as lines
+{%- endmacro %}
+{% macro spark__md5_of_sorted_lines(query) -%}
+    select md5(array_join(array_sort(collect_list(line)), '|')) from ({{ query }}) as lines
 {%- endmacro %}

@@ -30,7 +30,7 @@
     {{ return(adapter.dispatch('normalize_words')(column)) }}
 {%- endmacro %}
 {% macro default__normalize_words(column) -%}
-    trim(regexp_replace(lower(translate({{ column }}, 'ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸàâäçéèêëîïôöùûüÿ', 'AAACEEEEIIOOUUUYaaaceeeeiioouuuy')), '[^a-z0-9]+', ' '))
+    trim(regexp_replace(lower({{ strip_accents(column) }}), '[^a-z0-9]+', ' '))
 {%- endmacro %}
 {% macro duckdb__normalize_words(column) -%}
     trim(regexp_replace(lower(strip_accents({{ column }})), '[^a-z0-9]+', ' ', 'g'))
@@ -94,4 +94,10 @@
     {%- for age in range(var('scoring_window_days')) %}
     select {{ age }} as age_days{{ ' union all' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+{#- A ratio rounded half up on its decimal digits, the same on every engine: rounding the double itself differs at
+    exact halves (5.445 gives 5.45 in DuckDB, 5.44 in Spark, which rounds the binary value 5.44499…). -#}
+{% macro round_half_up(expression, digits) -%}
+    cast(round(cast({{ expression }} as decimal(38, 12)), {{ digits }}) as double)
 {%- endmacro %}

@@ -31,7 +31,7 @@ select
     {{ normalize_company_name('c.company_name') }} as company_name_normalized,
     case when c.domain not in (select domain from free_mail) then c.domain end as domain,
     c.postal_code,
-    case when c.postal_code similar to '[0-9]{5}' then
+    case when {{ regex_matches('c.postal_code', "'^[0-9]{5}$'") }} then
         case when c.postal_code like '97%' or c.postal_code like '98%' then substring(c.postal_code, 1, 3)
              when c.postal_code like '20%' then case when c.postal_code < '20200' then '2A' else '2B' end
              else substring(c.postal_code, 1, 2) end

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_duckdb(),
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         post_hook="{{ drop_rows_of_other_inputs(crm_people_inputs()) }}"

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_duckdb(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ prune_event_log('email') }}",

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_duckdb(),
         unique_key='siren',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',

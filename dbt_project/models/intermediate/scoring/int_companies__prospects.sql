@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_duckdb(),
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         post_hook="{{ drop_stale_companies(prospects_inputs()) }}"

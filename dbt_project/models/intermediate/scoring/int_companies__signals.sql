@@ -4,6 +4,8 @@
 with signals as (
     select
         as_of_date, siren, points, fulfils_budget, fulfils_timing, occurred_on, signal_key,
+        -- the days from the signal to the as-of date: the newest signal is listed first
+        {{ dbt.datediff('occurred_on', 'as_of_date', 'day') }} as days_ago,
         -- in the language of the run (seed reason_phrases)
         reason || coalesce(' (' || detail || ')', '') || ' '
             || replace({{ phrase('on_date') }}, '{date}', cast(occurred_on as {{ dbt.type_string() }})) as words
@@ -18,6 +20,6 @@ select
     cast(least(100, round(sum(points), 0)) as integer) as intent_score,
     max(case when fulfils_budget then 1 else 0 end) = 1 as has_budget_signal,
     max(case when fulfils_timing then 1 else 0 end) = 1 as has_timing_signal,
-    {{ dbt.listagg("words", "'; '", "order by occurred_on desc, signal_key") }} as recent_signals
+    {{ sorted_listagg('words', "'; '", ['days_ago', 'signal_key']) }} as recent_signals
 from signals
 group by as_of_date, siren

@@ -41,12 +41,12 @@ select
     s.min_lead_score,
     s.max_lead_score,
     s.opportunities,
-    round(cast(s.opportunities as double) / s.lead_dates, 4) as conversion_rate,
-    round(cast(s.opportunities as double) / s.lead_dates / nullif(o.conversion_rate, 0), 2) as lift,
+    {{ round_half_up("cast(s.opportunities as double) / s.lead_dates", 4) }} as conversion_rate,
+    {{ round_half_up("cast(s.opportunities as double) / s.lead_dates / nullif(o.conversion_rate, 0)", 2) }} as lift,
     s.won,
-    round(cast(s.won as double) / s.lead_dates, 4) as win_rate,
-    round(cast(s.won as double) / s.lead_dates / nullif(o.win_rate, 0), 2) as win_lift,
-    round(r.conversion_rate / nullif(o.conversion_rate, 0), 2) as random_lift
+    {{ round_half_up("cast(s.won as double) / s.lead_dates", 4) }} as win_rate,
+    {{ round_half_up("cast(s.won as double) / s.lead_dates / nullif(o.win_rate, 0)", 2) }} as win_lift,
+    {{ round_half_up("r.conversion_rate / nullif(o.conversion_rate, 0)", 2) }} as random_lift
 from by_score as s
 cross join overall as o
 left join by_random_order as r on r.decile = s.decile

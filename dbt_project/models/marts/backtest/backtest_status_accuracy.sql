@@ -24,10 +24,8 @@ select
     count(case when flagged then 1 end) as flagged,
     count(case when happened then 1 end) as happened,
     count(case when flagged and happened then 1 end) as flagged_and_happened,
-    round(cast(count(case when flagged and happened then 1 end) as double)
-          / nullif(count(case when flagged then 1 end), 0), 4) as precision,
-    round(cast(count(case when flagged and happened then 1 end) as double)
-          / nullif(count(case when happened then 1 end), 0), 4) as recall,
-    round(cast(count(case when happened then 1 end) as double) / count(*), 4) as base_rate
+    {{ round_half_up("cast(count(case when flagged and happened then 1 end) as double) / nullif(count(case when flagged then 1 end), 0)", 4) }} as precision,
+    {{ round_half_up("cast(count(case when flagged and happened then 1 end) as double) / nullif(count(case when happened then 1 end), 0)", 4) }} as recall,
+    {{ round_half_up("cast(count(case when happened then 1 end) as double) / count(*)", 4) }} as base_rate
 from outcomes
 group by flagged_as, outcome

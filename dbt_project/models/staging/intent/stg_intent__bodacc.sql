@@ -11,10 +11,9 @@ select
     familleavis as famille_avis,
     familleavis_lib as famille_avis_label,
     typeavis as type_avis,
-    nullif(regexp_replace(coalesce(
-        {{ json_text('registre', '$[0]') }},
-        {{ json_text('listepersonnes', '$.personne.numeroImmatriculation.numeroIdentification') }},
-        registre), '[^0-9]', '', 'g'), '') as siren,
+    nullif({{ replace_every_match("coalesce(" ~ json_text('registre', '$[0]') ~ ", "
+                                  ~ json_text('listepersonnes', '$.personne.numeroImmatriculation.numeroIdentification')
+                                  ~ ", registre)", "'[^0-9]'", "''") }}, '') as siren,
     commercant as company_name,
     cp as postal_code,
     ville as city,
