@@ -59,6 +59,10 @@ group by lead_id
 {#- Pre-hook of the status log: replace the as-of date's rows (a rerun of a day) and forget the leads whose e-mail
     address asked to be erased. Rows logged before the log kept addresses get theirs from the CRM people first. -#}
 {% macro forget_erased_leads_in_status_log() -%}
+    {{ return(adapter.dispatch('forget_erased_leads_in_status_log')()) }}
+{%- endmacro %}
+
+{% macro default__forget_erased_leads_in_status_log() -%}
     {%- if load_relation(this) is not none -%}
     alter table {{ this }} add column if not exists email {{ dbt.type_string() }};
     update {{ this }} as l set email = p.email
@@ -67,6 +71,27 @@ group by lead_id
     delete from {{ this }}
     where changed_on = {{ as_of_date() }}
        or {{ email_sha256('email') }} in (select email_sha256 from {{ ref('stg_crm__erasure_requests') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- On Spark a rerun of the day needs nothing here (its rows replace the day's partition, insert_overwrite), and the
+    log always had its addresses. A log holding people who asked to be erased is rewritten without them: their rows
+    are kept aside in a table, the log emptied and filled again from it (not atomic: a failure in between leaves the
+    rows in the side table, which the next run restores). -#}
+{% macro spark__forget_erased_leads_in_status_log() -%}
+    {%- if execute and load_relation(this) is not none -%}
+        {%- set erased = email_sha256('email') ~ " in (select email_sha256 from " ~ ref('stg_crm__erasure_requests') ~ ")" -%}
+        {%- set kept = this.schema ~ "." ~ this.identifier ~ "__kept" -%}
+        {%- set side_table = load_relation(api.Relation.create(schema=this.schema, identifier=this.identifier ~ "__kept")) -%}
+        {%- if side_table is none and run_query("select count(*) from " ~ this ~ " where " ~ erased).columns[0].values()[0] > 0 -%}
+            {%- do run_query("create table " ~ kept ~ " using parquet as select * from " ~ this ~ " where not coalesce(" ~ erased ~ ", false)") -%}
+            {%- set side_table = true -%}
+        {%- endif -%}
+        {%- if side_table is not none -%}
+            {%- do run_query("truncate table " ~ this) -%}
+            {%- do run_query("insert into " ~ this ~ " select * from " ~ kept) -%}
+            {%- do run_query("drop table " ~ kept) -%}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,12 +1,14 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'append'),
+        partition_by=(['changed_on'] if target.type == 'spark' else none),
         on_schema_change='append_new_columns',
         full_refresh=false,
         pre_hook=["{{ forget_erased_leads_in_status_log() }}"]
     )
 }}
+{#- (On Spark, which cannot delete from its Parquet tables, the day's rows replace that day's partition.) -#}
 -- depends_on: {{ ref('int_crm__people') }}
 -- depends_on: {{ ref('stg_crm__erasure_requests') }}
 -- The log of status changes, one row each time a lead's status differs from the last one recorded before the as-of

@@ -8,8 +8,8 @@ with scores as (
 
 overall as (
     select
-        avg(case when converted then 1.0 else 0.0 end) as conversion_rate,
-        avg(case when won then 1.0 else 0.0 end) as win_rate
+        avg(case when converted then 1 else 0 end) as conversion_rate,
+        avg(case when won then 1 else 0 end) as win_rate
     from scores
 ),
 
@@ -29,7 +29,7 @@ by_score as (
 by_random_order as (
     select
         random_decile as decile,
-        avg(case when converted then 1.0 else 0.0 end) as conversion_rate
+        avg(case when converted then 1 else 0 end) as conversion_rate
     from scores
     group by random_decile
 )

@@ -10,7 +10,7 @@ scores as (
     select
         count(*) as lead_dates,
         count(distinct lead_id) as leads,
-        {{ round_half_up("avg(case when converted then 1.0 else 0.0 end)", 4) }} as conversion_rate
+        {{ round_half_up("avg(case when converted then 1 else 0 end)", 4) }} as conversion_rate
     from {{ ref('int_backtest__lead_scores') }}
 ),
 
@@ -33,7 +33,7 @@ accuracy as (
 won as (
     select
         count(*) as won_accounts,
-        {{ round_half_up("avg(case when flagged_before_sales then 1.0 else 0.0 end)", 4) }} as won_flagged_before_sales_share,
+        {{ round_half_up("avg(case when flagged_before_sales then 1 else 0 end)", 4) }} as won_flagged_before_sales_share,
         {{ median('days_earlier') }} as median_days_flagged_earlier
     from {{ ref('backtest_won_accounts') }}
 ),
