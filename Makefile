@@ -47,10 +47,11 @@ summary: install
 
 run: sample materialize
 
-# two workers, each test file on one of them (a file's module fixtures are built once): 14 minutes on 2 cores
+# two workers, each test file on one of them (a file's module fixtures are built once), the slowest files first
+# (tests/conftest.py): about 15 minutes on 2 cores
 PYTEST_WORKERS ?= 2
 test: install postgres-server
-	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Debian's PostgreSQL server, for the test of Dagster's Postgres storage (tests/test_live_dagster_postgres.py)
 postgres-server:

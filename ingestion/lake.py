@@ -30,14 +30,14 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.settings import REPO_ROOT
+from ingestion.settings import load_settings
 
 SCHEMAS = ("raw", "matching")
 
 
 def lake_dir() -> Path:
-    value = Path(os.environ.get("LEADS_LAKE_DIR") or "data/lake")
-    return value if value.is_absolute() else REPO_ROOT / value
+    """LEADS_LAKE_DIR, relative paths from the repository root (the settings' lake_dir)."""
+    return load_settings().lake_dir
 
 
 def export_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, lake: Path) -> int:
@@ -86,8 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--warehouse", type=Path, default=None, help="default LEADS_DUCKDB_PATH")
     args = parser.parse_args(argv)
-    from ingestion.settings import load_settings
-
     path = args.warehouse or load_settings().duckdb_path
     with duckdb.connect(str(path), read_only=True) as con:
         written = export_landed_tables(con)

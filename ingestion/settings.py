@@ -53,6 +53,9 @@ class Settings:
     salesforce_login_url: str | None = None
     # off | dry_run (write the would-be changes to a file) | on
     crm_push: str = "dry_run"
+    # the engine dbt builds on (LEADS_ENGINE): duckdb, or spark, which reads the landed tables from the Parquet lake
+    engine: str = "duckdb"
+    lake_dir: Path = REPO_ROOT / "data" / "lake"
 
     @property
     def is_motherduck(self) -> bool:
@@ -91,6 +94,9 @@ def load_settings() -> Settings:
     crm_push = os.environ.get("LEADS_CRM_PUSH") or "dry_run"
     if crm_push not in ("off", "dry_run", "on"):
         raise ValueError(f"LEADS_CRM_PUSH must be off, dry_run or on, got {crm_push!r}")
+    engine = (os.environ.get("LEADS_ENGINE") or "duckdb").strip().lower()
+    if engine not in ENGINES:
+        raise ValueError(f"LEADS_ENGINE must be one of {', '.join(ENGINES)}, got {engine!r}")
     return Settings(
         landing_dir=_path("LEADS_LANDING_DIR", "data/landing"),
         duckdb_path=_warehouse_path("LEADS_DUCKDB_PATH", "data/warehouse.duckdb"),
@@ -115,10 +121,13 @@ def load_settings() -> Settings:
         salesforce_login_url=os.environ.get("SALESFORCE_LOGIN_URL") or None,
         crm_push=crm_push,
         language=language_setting(),
+        engine=engine,
+        lake_dir=_path("LEADS_LAKE_DIR", "data/lake"),
     )
 
 
 LANGUAGES = ("fr", "en")
+ENGINES = ("duckdb", "spark")
 
 
 def language_setting() -> str:

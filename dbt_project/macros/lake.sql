@@ -1,7 +1,8 @@
 {#- On Spark, the landed tables are Parquet folders of the lake (ingestion/lake.py writes them from DuckDB's raw and
-    matching schemas): each run declares every one the project reads — the sources of schema raw and the load log — as an external table over its folder, dropped and declared again so that a column landed since is
-    seen. Dropping an external table leaves its files. On DuckDB the sources are the warehouse's own tables: nothing
-    to do. -#}
+    matching schemas): each run declares every one the project reads (the sources of schema raw, and the load log)
+    as an external table over its folder, dropped and declared again so that a column landed since is seen. Dropping
+    an external table leaves its files. The matching candidates are declared by create_matching_source. On DuckDB the
+    sources are the warehouse's own tables: nothing to do. -#}
 {% macro declare_lake_tables() %}
     {{ return(adapter.dispatch('declare_lake_tables')()) }}
 {% endmacro %}
