@@ -1,7 +1,12 @@
 """Comparing the relations dbt built on DuckDB with those it built on Spark from the same landed files: every model's
 rows, as multisets, each value normalised to what both engines can say alike (numbers to 6 decimals, times to the
 second, dates as ISO text). Columns declared as run metadata in the dbt YAML (`meta: {run_metadata: true}`: when a
-row was computed, a fingerprint of an engine's own text) are left out, and only those."""
+row was computed, a fingerprint of an engine's own text) are left out, and only those.
+
+Run as a program, in its own process: Spark's embedded metastore (Derby) stays locked by the process that opened it
+until that process ends, and dbt on Spark must open it next.
+
+    python tests/spark_parity.py <warehouse.duckdb> <lake> <manifest.json> [--sql QUERY ...]   # JSON on stdout"""
 
 from __future__ import annotations
 
@@ -95,3 +100,41 @@ def compare(con, spark, models: dict[str, set[str]]) -> dict[str, str]:
                                      f"on Spark (of {sum(left.values())}); columns differing: "
                                      f"{dict(culprits.most_common(6))}; e.g. {sample}")
     return differences
+
+
+def spark_session(lake: Path):
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.enableHiveSupport().master("local[2]")
+               .config("spark.sql.warehouse.dir", str(lake / "warehouse"))
+               .config("spark.hadoop.javax.jdo.option.ConnectionURL",
+                       f"jdbc:derby:;databaseName={lake / 'metastore_db'};create=true")
+               .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    import duckdb
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("warehouse", type=Path)
+    parser.add_argument("lake", type=Path)
+    parser.add_argument("manifest", type=Path)
+    parser.add_argument("--sql", nargs="*", default=[], help="queries run on Spark, their rows in the output")
+    args = parser.parse_args(argv)
+    models = models_to_compare(args.manifest)
+    spark = spark_session(args.lake)
+    with duckdb.connect(str(args.warehouse), read_only=True) as con:
+        result = {"models": len(models), "differences": compare(con, spark, models),
+                  "sql": [[[normalised(v) for v in row] for row in spark.sql(q).collect()] for q in args.sql]}
+    spark.stop()
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
