@@ -80,7 +80,7 @@ spark: install
 # (tests/test_spark_parity.py). Not in `make test`: it would take the suite past 15 minutes; the suite has a cheap
 # guard for each mismatch Spark once showed (tests/test_spark_guards.py).
 test-spark: spark
-	LEADS_TEST_SPARK=1 $(UV) run --frozen --group spark pytest tests/test_spark_parity.py
+	LEADS_TEST_SPARK=1 $(UV) run --frozen --group spark pytest -s tests/test_spark_parity.py
 
 validate: install
 	$(UV) run dagster definitions validate -m orchestration.definitions
