@@ -1,5 +1,9 @@
 -- One row per BODACC announcement, with the SIREN read from `registre` (a JSON list like ["552 100 554", ...]) or,
 -- failing that, from the person's registration number.
+{%- set registration_number -%}
+    coalesce({{ json_text('registre', '$[0]') }},
+             {{ json_text('listepersonnes', '$.personne.numeroImmatriculation.numeroIdentification') }}, registre)
+{%- endset %}
 with announcements as (
     select *, row_number() over (partition by id order by _source_file, _source_line) as occurrence
     from {{ source('intent', 'bodacc') }}
@@ -11,9 +15,7 @@ select
     familleavis as famille_avis,
     familleavis_lib as famille_avis_label,
     typeavis as type_avis,
-    nullif({{ replace_every_match("coalesce(" ~ json_text('registre', '$[0]') ~ ", "
-                                  ~ json_text('listepersonnes', '$.personne.numeroImmatriculation.numeroIdentification')
-                                  ~ ", registre)", "'[^0-9]'", "''") }}, '') as siren,
+    nullif({{ replace_every_match(registration_number, "'[^0-9]'", "''") }}, '') as siren,
     commercant as company_name,
     cp as postal_code,
     ville as city,
