@@ -46,15 +46,15 @@ def export_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, lake: 
     versions.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     folder = versions / f"{table}-{stamp}"
-    # one file per table: the sample and the daily tables are small, and a national stock is a few large row groups
-    folder.mkdir()
-    con.execute(f'copy (select * from "{schema}"."{table}") to \'{folder / "part-0.parquet"}\' (format parquet)')
-    rows = con.execute(f"select count(*) from read_parquet('{folder / 'part-0.parquet'}')").fetchone()[0]
     link = lake / schema / table
-    staged = lake / schema / f".{table}.link-{stamp}"
-    staged.symlink_to(folder.relative_to(link.parent), target_is_directory=True)
     if link.exists() and not link.is_symlink():
         raise RuntimeError(f"{link} is a folder, not the link this module keeps: move it away and export again")
+    # one file per table: the sample and the daily tables are small, and a national stock is a few large row groups
+    folder.mkdir()
+    [(rows,)] = con.execute(f'copy (select * from "{schema}"."{table}") to \'{folder / "part-0.parquet"}\' '
+                            "(format parquet)").fetchall()  # COPY returns the rows it wrote
+    staged = lake / schema / f".{table}.link-{stamp}"
+    staged.symlink_to(folder.relative_to(link.parent), target_is_directory=True)
     os.replace(staged, link)  # the swap: one rename
     for old in versions.glob(f"{table}-*"):
         if old != folder:

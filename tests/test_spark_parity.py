@@ -74,6 +74,9 @@ def next_day(warehouse, spark_build, tmp_path_factory):
     zone = work / "zone"
     with duckdb.connect(str(db)) as con:
         expected = _next_day_files(con, zone, warehouse["zone"])
+        # the person to erase has a status history to lose (else Spark's erasure of the log would go untested)
+        assert con.execute("select count(*) from intermediate.int_leads__status_changes where email = ?",
+                           [expected["erased"]]).fetchone()[0] > 0
         con.execute("insert into raw.crm_erasure_requests (email_sha256, requested_at, source_file) "
                     f"values (sha256(lower(?)), date '{NEXT_DAY}', 'erasure_requests.csv')", [expected["erased"]])
         apply_erasure_requests(con)

@@ -1,5 +1,5 @@
 {#- Spark's versions of the few expressions whose portable form (default__) would not give DuckDB's results. Each is
-    checked against DuckDB's by the parity test (tests/spark/test_parity.py, `make test-spark`). -#}
+    checked against DuckDB's by the parity test (tests/test_spark_parity.py, `make test-spark`). -#}
 
 {#- dbt's safe_cast is a plain cast on Spark, which raises in ANSI mode (Spark 4's default): a value that does not
     parse is null, as DuckDB's try_cast makes it. -#}
@@ -27,10 +27,6 @@
 {% macro spark__normalize_company_name(column) -%}
     trim(regexp_replace(regexp_replace(regexp_replace(upper({{ strip_accents(column) }}), '[^A-Z0-9]+', ' '),
         '\\b({{ var("legal_form_words") | join("|") }})\\b', ' '), '\\s+', ' '))
-{%- endmacro %}
-
-{% macro spark__normalize_words(column) -%}
-    trim(regexp_replace(lower({{ strip_accents(column) }}), '[^a-z0-9]+', ' '))
 {%- endmacro %}
 
 {% macro spark__parse_date(column) -%}
