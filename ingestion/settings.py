@@ -56,6 +56,10 @@ class Settings:
     # the engine dbt builds on (LEADS_ENGINE): duckdb, or spark, which reads the landed tables from the Parquet lake
     engine: str = "duckdb"
     lake_dir: Path = REPO_ROOT / "data" / "lake"
+    # the predictive model is not trained below this many leads, and leads that converted, in the backtest
+    # (LEADS_MODEL_MIN_LEADS, LEADS_MODEL_MIN_POSITIVES): Salesforce Einstein's minimum
+    model_min_leads: int = 1000
+    model_min_positives: int = 120
 
     @property
     def is_motherduck(self) -> bool:
@@ -123,6 +127,8 @@ def load_settings() -> Settings:
         language=language_setting(),
         engine=engine,
         lake_dir=_path("LEADS_LAKE_DIR", "data/lake"),
+        model_min_leads=int(os.environ.get("LEADS_MODEL_MIN_LEADS") or 1000),
+        model_min_positives=int(os.environ.get("LEADS_MODEL_MIN_POSITIVES") or 120),
     )
 
 

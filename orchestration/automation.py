@@ -8,7 +8,8 @@
   and the other models that read only the CRM exports, the stock or INPI (CRM companies and their matches, latest
   revenue) are left to the runs those files start (the sensor), and the backtest to its weekly run.
 - `weekly_backtest_schedule`: every Monday at 07:00 Europe/Paris, the backtest (26 weekly as-of dates, minutes at
-  national scale) and the report, then the publication.
+  national scale), the predictive model's training on it and its comparison with the rules, and the report, then the
+  publication. A model that beats the rules scores today's leads from the next daily refresh on.
 - `source_freshness_sensor`: looks every 10 minutes whether a source is late: the SIRENE stock older than 33 days, the
   CRM exports or a feed with nothing new for 30 hours (warnings on the landing assets' Checks tab).
 - `monthly_sirene_stock_schedule`: on the 2nd of each month at 03:00 Europe/Paris, downloads the new SIRENE stock
@@ -31,6 +32,7 @@ from ingestion.warehouse import WarehouseBusyError, connection_config, open_ware
 from orchestration.assets.dbt import dbt_asset_defs
 from orchestration.assets.freshness import freshness_sensor
 from orchestration.assets.matching import crm_company_candidates
+from orchestration.assets.prediction import lead_conversion_model
 from orchestration.jobs import download_sirene_stock_job
 from orchestration.resources import PipelineSettings
 from orchestration.run_watchdog import dead_run_watchdog
@@ -74,9 +76,11 @@ BACKTEST_ONLY = dbt_selection(dbt_select="tag:backtest")
 
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
-    selection=dg.AssetSelection.all() - MATCHING - REBUILT_WHEN_LANDED - BACKTEST_ONLY,
-    description="Land what changed, take the new events in, rebuild the scores for today's as-of date, publish for "
-                "BI. Matching and the CRM models run when the CRM or the stock lands; the backtest weekly.",
+    selection=dg.AssetSelection.all() - MATCHING - REBUILT_WHEN_LANDED - BACKTEST_ONLY
+    - dg.AssetSelection.assets(lead_conversion_model),
+    description="Land what changed, take the new events in, rebuild the scores for today's as-of date (and the "
+                "predictive model's, when one is in use), publish for BI. Matching and the CRM models run when the "
+                "CRM or the stock lands; the backtest and the model's training weekly.",
 )
 
 all_assets_job = dg.define_asset_job(
@@ -87,9 +91,11 @@ all_assets_job = dg.define_asset_job(
 
 weekly_backtest_job = dg.define_asset_job(
     "weekly_backtest",
-    selection=BACKTEST | dg.AssetSelection.assets(["published", "leads"], ["published", "qualification_report"]),
-    description="Replay the scoring at 26 past weekly dates against the deals that followed; publish and draw the "
-                "report.",
+    selection=BACKTEST | dg.AssetSelection.assets(lead_conversion_model, ["published", "leads"],
+                                                  ["published", "qualification_report"]),
+    description="Replay the scoring at 26 past weekly dates against the deals that followed, retrain the predictive "
+                "model on them and compare it with the rules; publish and draw the report. A model that beats the "
+                "rules scores from the next daily refresh.",
 )
 
 weekly_backtest_schedule = dg.ScheduleDefinition(

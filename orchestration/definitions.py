@@ -9,6 +9,7 @@ from orchestration.assets.dbt import dbt_asset_defs
 from orchestration.assets.erasure import warehouse_file_rewritten
 from orchestration.assets.freshness import freshness_checks
 from orchestration.assets.matching import crm_company_candidates, matching_checks
+from orchestration.assets.prediction import prediction_assets
 from orchestration.assets.publication import published_leads, qualification_report
 from orchestration.assets.registry import registry_assets, registry_checks
 from orchestration.jobs import download_sirene_stock_job
@@ -16,7 +17,7 @@ from orchestration.progress import progress_logger
 from orchestration.resources import build_resources
 
 ALL_ASSETS = [*registry_assets, crm_api_pull, crm_exports, *intent_assets, *dbt_asset_defs, crm_company_candidates,
-              warehouse_file_rewritten, published_leads, qualification_report, crm_pushed_scores]
+              *prediction_assets, warehouse_file_rewritten, published_leads, qualification_report, crm_pushed_scores]
 ALL_CHECKS = [*registry_checks, *intent_checks, *matching_checks, *freshness_checks]
 
 defs = dg.Definitions(

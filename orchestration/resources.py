@@ -83,6 +83,8 @@ class PipelineSettings(dg.ConfigurableResource):
     salesforce_client_secret: str | None = None
     salesforce_login_url: str | None = None
     crm_push: str = "dry_run"
+    model_min_leads: int = 1000
+    model_min_positives: int = 120
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of_fixed: bool) -> "PipelineSettings":
@@ -101,7 +103,8 @@ class PipelineSettings(dg.ConfigurableResource):
                    salesforce_client_id=settings.salesforce_client_id,
                    salesforce_client_secret=_env_var("SALESFORCE_CLIENT_SECRET", settings.salesforce_client_secret),
                    salesforce_login_url=settings.salesforce_login_url, crm_push=settings.crm_push,
-                   language=settings.language)
+                   language=settings.language, model_min_leads=settings.model_min_leads,
+                   model_min_positives=settings.model_min_positives)
 
     def load(self) -> Settings:
         """The settings of this run: the as-of date resolved now when it is not fixed."""
@@ -118,7 +121,8 @@ class PipelineSettings(dg.ConfigurableResource):
                         salesforce_client_id=self.salesforce_client_id,
                         salesforce_client_secret=self.salesforce_client_secret,
                         salesforce_login_url=self.salesforce_login_url, crm_push=self.crm_push,
-                        language=self.language)
+                        language=self.language, model_min_leads=self.model_min_leads,
+                        model_min_positives=self.model_min_positives)
 
 
 def _env_var(name: str, value: str | None):

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 # The backtest's marts come from its weekly run: published when they exist, not required (a first daily run publishes
 # the others).
 BACKTEST_MARTS = ["backtest_summary", "backtest_lift", "backtest_status_accuracy", "backtest_won_accounts",
-                  "backtest_qualified_leads", "backtest_qualification_paths"]
+                  "backtest_qualified_leads", "backtest_qualification_paths", "model_evaluation"]
 PUBLISHED_MARTS = ["qualified_leads", "account_scores", "target_accounts", "lead_status_history", "funnel",
                    *BACKTEST_MARTS]
 DATABASE_NAME = "leads.duckdb"

@@ -1,7 +1,8 @@
 """The dbt project as assets: one per model and seed, dbt tests as asset checks, sources mapped to `raw` assets.
 
-The project runs in two steps around the probabilistic matching tier (a Python asset, Splink): everything that does
-not depend on its output first, then `source:matching+`. Dagster orders the three steps from their dependencies.
+The project runs in three steps around two Python assets: everything that does not depend on the probabilistic
+matching tier (Splink) first, then `source:matching+` up to the predictive model's inputs, then `source:predictions+`
+(qualified_leads and what reads it, model_evaluation). Dagster orders the five steps from their dependencies.
 Each model's materialisation carries its column types and row count; the marts' also their status counts, score
 distribution and top leads.
 """
@@ -21,6 +22,7 @@ from orchestration.resources import PipelineSettings, WAREHOUSE_POOL, dbt_projec
 from orchestration.run_watchdog import RUN_ID_ENV
 
 AFTER_MATCHING = "source:matching+"
+AFTER_PREDICTIONS = "source:predictions+"
 BACKTEST_GROUP = "backtest"
 REPORTED_MARTS = {"qualified_leads", "account_scores", "target_accounts", "lead_status_history"}
 
@@ -35,6 +37,8 @@ class LayerTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         if "backtest" in fqn or fqn[-1:] and fqn[-1].startswith("backtest_"):
             return "backtest"
+        if "prediction" in fqn:
+            return "prediction"
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
@@ -190,6 +194,7 @@ def _dbt_step(name: str, **selection: str) -> dg.AssetsDefinition:
     return _step
 
 
-dbt_models = _dbt_step("dbt_models", exclude=AFTER_MATCHING)
-dbt_models_after_matching = _dbt_step("dbt_models_after_matching", select=AFTER_MATCHING)
-dbt_asset_defs = [dbt_models, dbt_models_after_matching]
+dbt_models = _dbt_step("dbt_models", exclude=f"{AFTER_MATCHING} {AFTER_PREDICTIONS}")
+dbt_models_after_matching = _dbt_step("dbt_models_after_matching", select=AFTER_MATCHING, exclude=AFTER_PREDICTIONS)
+dbt_models_after_predictions = _dbt_step("dbt_models_after_predictions", select=AFTER_PREDICTIONS)
+dbt_asset_defs = [dbt_models, dbt_models_after_matching, dbt_models_after_predictions]

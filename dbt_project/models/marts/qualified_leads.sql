@@ -94,9 +94,16 @@ select
     l.last_activity_at,
     m.mql_at,
     m.sql_at,
+    -- the predictive challenger (prediction/), where it beats the rules on the backtest's newest dates; null while the
+    -- rules alone are trusted (marts.model_evaluation says why)
+    pr.predicted_conversion,
+    pr.predicted_factors,
+    pr.model_id as predicted_by,
     {{ as_of_date() }} as as_of
 from leads as l
 join people as p on p.person_key = l.lead_id
 left join companies as c on c.siren = l.siren
 left join reasons as r on r.lead_id = l.lead_id
 left join milestones as m on m.lead_id = l.lead_id
+left join {{ source('predictions', 'lead_predictions') }} as pr
+    on pr.lead_id = l.lead_id and pr.as_of_date = {{ as_of_date() }}
