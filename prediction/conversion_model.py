@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 import sklearn
 
+from publication.wording import number
+
 IDENTITY = ("as_of_date", "lead_id")
 # the outcome columns of the training set, by target name
 TARGETS = {"opportunity": "converted", "won_deal": "won"}
@@ -388,20 +390,14 @@ def value_text(value: Any, language: str) -> str:
         return "inconnu" if language == "fr" else "unknown"
     if isinstance(value, (bool, np.bool_)):
         return ("oui" if value else "non") if language == "fr" else ("yes" if value else "no")
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        number = float(value)
-        text = f"{number:,.0f}" if abs(number) >= 10 or number == int(number) else f"{number:,.1f}"
-        return text.replace(",", "\u202f").replace(".", ",") if language == "fr" else text
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        value = float(value)
+        return number(value, 0 if abs(value) >= 10 or value == int(value) else 1, language)
     return str(value)
 
 
 def factors_text(factors: list[dict[str, Any]], language: str = "fr") -> str:
     """"a demandé une démo : oui (+6,2 pts) ; …" — the factors as a salesperson reads them."""
-    parts = []
-    for f in factors:
-        points = f"{f['points']:+.1f}".replace("-", "−")
-        if language == "fr":
-            parts.append(f"{f['words']} ({points.replace('.', ',')} pts)")
-        else:
-            parts.append(f"{f['words']} ({points} pts)")
-    return ("; " if language == "en" else " ; ").join(parts)
+    parts = [f"{f['words']} ({'+' if f['points'] >= 0 else '−'}{number(abs(f['points']), 1, language)} pts)"
+             for f in factors]
+    return (" ; " if language == "fr" else "; ").join(parts)
