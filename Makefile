@@ -11,7 +11,7 @@ endif
 SCALE ?= 0.001
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install sample materialize summary run test test-calendar test-spark spark dev docs validate bench bench-matching bench-scoring bench-backtest bench-daily bench-crm-api postgres-server clean
+.PHONY: help install sample materialize summary run test test-calendar test-spark spark dev docs validate bench bench-matching bench-scoring bench-backtest bench-daily bench-crm-api bench-prediction postgres-server clean
 
 help:
 	@echo "make run       install, generate the sample landing zone, materialise every asset, print a summary"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-backtest  national-scale backtest, 1 M leads x 26 weekly dates (after bench-matching; never in CI)"
 	@echo "make bench-daily     national-scale daily refresh against a full rebuild (after bench-matching; never in CI)"
 	@echo "make bench-crm-api   CRM pull and push throughput against the local HubSpot and Salesforce stand-ins"
+	@echo "make bench-prediction  the predictive model's weekly training and daily scoring, 1 M leads x 26 dates"
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || { echo "Installing uv with pip…"; python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore uv; }
@@ -111,6 +112,9 @@ bench-daily: install
 
 bench-crm-api: install
 	$(UV) run python -m bench.crm_api
+
+bench-prediction: install
+	$(UV) run python -m bench.prediction
 
 clean:
 	rm -rf data/landing data/warehouse.duckdb* data/tmp data/published dbt_project/target

@@ -60,6 +60,9 @@ class Settings:
     # (LEADS_MODEL_MIN_LEADS, LEADS_MODEL_MIN_POSITIVES): Salesforce Einstein's minimum
     model_min_leads: int = 1000
     model_min_positives: int = 120
+    # beyond this many backtest rows, the leads that never converted are sampled for training, weighted back
+    # (LEADS_MODEL_MAX_ROWS): the national backtest's 26 M rows would not fit in memory
+    model_max_rows: int = 3_000_000
 
     @property
     def is_motherduck(self) -> bool:
@@ -129,6 +132,7 @@ def load_settings() -> Settings:
         lake_dir=_path("LEADS_LAKE_DIR", "data/lake"),
         model_min_leads=int(os.environ.get("LEADS_MODEL_MIN_LEADS") or 1000),
         model_min_positives=int(os.environ.get("LEADS_MODEL_MIN_POSITIVES") or 120),
+        model_max_rows=int(os.environ.get("LEADS_MODEL_MAX_ROWS") or 3_000_000),
     )
 
 

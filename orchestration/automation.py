@@ -72,12 +72,12 @@ MATCHING = dbt_selection(dbt_selector="matching_inputs") | dg.AssetSelection.ass
 REBUILT_WHEN_LANDED = dbt_selection(dbt_selector="rebuilt_when_landed")
 # the weekly backtest: its models and the per-date scoring models it replays at its dates
 BACKTEST = dbt_selection(dbt_selector="backtest")
-BACKTEST_ONLY = dbt_selection(dbt_select="tag:backtest")
+# the backtest's own models and the predictive model trained on its rows: nothing daily reads them
+BACKTEST_ONLY = dbt_selection(dbt_select="tag:backtest") | dg.AssetSelection.assets(lead_conversion_model)
 
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
-    selection=dg.AssetSelection.all() - MATCHING - REBUILT_WHEN_LANDED - BACKTEST_ONLY
-    - dg.AssetSelection.assets(lead_conversion_model),
+    selection=dg.AssetSelection.all() - MATCHING - REBUILT_WHEN_LANDED - BACKTEST_ONLY,
     description="Land what changed, take the new events in, rebuild the scores for today's as-of date (and the "
                 "predictive model's, when one is in use), publish for BI. Matching and the CRM models run when the "
                 "CRM or the stock lands; the backtest and the model's training weekly.",

@@ -85,6 +85,7 @@ class PipelineSettings(dg.ConfigurableResource):
     crm_push: str = "dry_run"
     model_min_leads: int = 1000
     model_min_positives: int = 120
+    model_max_rows: int = 3_000_000
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of_fixed: bool) -> "PipelineSettings":
@@ -104,7 +105,7 @@ class PipelineSettings(dg.ConfigurableResource):
                    salesforce_client_secret=_env_var("SALESFORCE_CLIENT_SECRET", settings.salesforce_client_secret),
                    salesforce_login_url=settings.salesforce_login_url, crm_push=settings.crm_push,
                    language=settings.language, model_min_leads=settings.model_min_leads,
-                   model_min_positives=settings.model_min_positives)
+                   model_min_positives=settings.model_min_positives, model_max_rows=settings.model_max_rows)
 
     def load(self) -> Settings:
         """The settings of this run: the as-of date resolved now when it is not fixed."""
@@ -122,7 +123,7 @@ class PipelineSettings(dg.ConfigurableResource):
                         salesforce_client_secret=self.salesforce_client_secret,
                         salesforce_login_url=self.salesforce_login_url, crm_push=self.crm_push,
                         language=self.language, model_min_leads=self.model_min_leads,
-                        model_min_positives=self.model_min_positives)
+                        model_min_positives=self.model_min_positives, model_max_rows=self.model_max_rows)
 
 
 def _env_var(name: str, value: str | None):

@@ -34,6 +34,9 @@ import sklearn
 from publication.wording import number
 
 IDENTITY = ("as_of_date", "lead_id")
+# rows of never-converting leads read for training at a sampling rate carry the inverse of the rate
+# (prediction/store.py, training_set); every sum, fit and metric is weighted by it
+WEIGHT = "sample_weight"
 # the outcome columns of the training set, by target name
 TARGETS = {"opportunity": "converted", "won_deal": "won"}
 RULES_COLUMNS = ("rules_lead_score", "rules_score_decile")
@@ -46,6 +49,7 @@ class TrainingSettings:
 
     min_leads: int = 1000
     min_positives: int = 120
+    max_training_rows: int = 3_000_000  # beyond, never-converting leads are sampled (LEADS_MODEL_MAX_ROWS)
     validation_dates: int = 6
     horizon_days: int = 90
     seed: int = 42
@@ -116,7 +120,7 @@ class TrainingResult:
 
 def feature_columns(training: pd.DataFrame) -> list[str]:
     """Every column of the training set but its keys, outcomes and the rules' own score and decile."""
-    excluded = {*IDENTITY, *TARGETS.values(), *RULES_COLUMNS}
+    excluded = {*IDENTITY, *TARGETS.values(), *RULES_COLUMNS, WEIGHT}
     return [c for c in training.columns if c not in excluded]
 
 
@@ -145,13 +149,21 @@ def calibrated(margin: np.ndarray, calibration: tuple[float, float]) -> np.ndarr
     return 1.0 / (1.0 + np.exp(-(a * margin + b)))
 
 
-def fit_calibration(margin: np.ndarray, outcome: np.ndarray) -> tuple[float, float]:
+def weights_of(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's weight: the inverse of its lead's sampling rate, or 1."""
+    if WEIGHT in frame.columns:
+        return frame[WEIGHT].astype("float64").to_numpy()
+    return np.ones(len(frame))
+
+
+def fit_calibration(margin: np.ndarray, outcome: np.ndarray, weights: np.ndarray | None = None
+                    ) -> tuple[float, float]:
     """Platt scaling: the logistic regression of the outcome on the margin (two parameters, barely regularised)."""
     from sklearn.linear_model import LogisticRegression
 
     if outcome.min() == outcome.max():
         return 1.0, 0.0
-    regression = LogisticRegression(C=1e6, max_iter=1000).fit(margin.reshape(-1, 1), outcome)
+    regression = LogisticRegression(C=1e6, max_iter=1000).fit(margin.reshape(-1, 1), outcome, sample_weight=weights)
     return float(regression.coef_[0, 0]), float(regression.intercept_[0])
 
 
@@ -162,11 +174,12 @@ def fit(frame: pd.DataFrame, outcome: str, features: list[str], settings: Traini
     categories = category_levels(frame, features)
     parameters = {**settings.parameters, "seed": settings.seed}
     train = lightgbm.Dataset(encode(frame, features, categories), label=frame[outcome].astype(int),
-                             categorical_feature=list(categories) or "auto", free_raw_data=False)
+                             weight=weights_of(frame), categorical_feature=list(categories) or "auto",
+                             free_raw_data=False)
     callbacks, valid_sets = [], []
     if stopping is not None and rounds is None:
-        valid_sets = [lightgbm.Dataset(encode(stopping, features, categories),
-                                       label=stopping[outcome].astype(int), reference=train)]
+        valid_sets = [lightgbm.Dataset(encode(stopping, features, categories), label=stopping[outcome].astype(int),
+                                       weight=weights_of(stopping), reference=train)]
         callbacks = [lightgbm.early_stopping(settings.early_stopping_rounds, verbose=False)]
     booster = lightgbm.train(parameters, train, num_boost_round=rounds or settings.max_rounds,
                              valid_sets=valid_sets, callbacks=callbacks)
@@ -180,21 +193,27 @@ def fit_and_calibrate(fit_rows: pd.DataFrame, calibration_rows: pd.DataFrame, ou
     model = TrainedModel(booster=booster, features=features, categories=category_levels(fit_rows, features),
                          calibration=(1.0, 0.0), best_iteration=best)
     model.calibration = fit_calibration(model.margin(calibration_rows),
-                                        calibration_rows[outcome].astype(int).to_numpy())
+                                        calibration_rows[outcome].astype(int).to_numpy(), weights_of(calibration_rows))
     return model
 
 
-def deciles_by_date(dates: pd.Series, score: np.ndarray, tie_breaker: np.ndarray) -> np.ndarray:
-    """Deciles 1–10 of a score within each date (10 = highest), ties broken by a fixed key, as the backtest does."""
+def deciles_by_date(dates: pd.Series, score: np.ndarray, tie_breaker: np.ndarray,
+                    weights: np.ndarray | None = None) -> np.ndarray:
+    """Deciles 1–10 of a score within each date (10 = highest), ties broken by a fixed key, as the backtest does;
+    with weights, by the weight of the rows ranked below (a sampled row stands for 1 / rate rows)."""
     dates = np.asarray(dates)
+    weights = np.ones(len(dates)) if weights is None else np.asarray(weights, dtype=float)
     order = np.lexsort((np.asarray(tie_breaker), score, dates))  # by date, then score, then the key
-    sorted_dates = dates[order]
+    sorted_dates, sorted_weights = dates[order], weights[order]
     starts = np.r_[0, np.flatnonzero(sorted_dates[1:] != sorted_dates[:-1]) + 1]
     sizes = np.diff(np.r_[starts, len(order)])
     group = np.repeat(np.arange(len(starts)), sizes)
-    rank = np.arange(len(order)) - starts[group]
+    cumulative = np.cumsum(sorted_weights)
+    before_group = np.r_[0.0, cumulative][starts]  # weight of the dates before
+    below = cumulative - sorted_weights - before_group[group]
+    total = np.add.reduceat(sorted_weights, starts)[group]
     deciles = np.empty(len(order), dtype=int)
-    deciles[order] = rank * 10 // sizes[group] + 1
+    deciles[order] = np.minimum((below * 10 // total).astype(int), 9) + 1
     return deciles
 
 
@@ -230,27 +249,29 @@ def top_decile_lift(decile: np.ndarray, outcome: np.ndarray, weights: np.ndarray
     return float(in_top / overall) if overall > 0 else float("nan")
 
 
-def evaluation(decile: np.ndarray, probability: np.ndarray | None, outcome: np.ndarray, auc: float) -> Evaluation:
-    """Lift by decile and, for a probability, calibration in ten bins of equal width (predicted against observed)."""
-    overall = outcome.mean()
+def evaluation(decile: np.ndarray, probability: np.ndarray | None, outcome: np.ndarray, auc: float,
+               weights: np.ndarray) -> Evaluation:
+    """Lift by decile and, for a probability, calibration by the same deciles (the mean predicted probability against
+    the observed rate; bins of equal width would put nearly every lead in the first when few convert), counts and
+    rates weighted (the population the sampled rows stand for)."""
+    overall = (weights * outcome).sum() / weights.sum()
     lift = []
     for d in range(1, 11):
         rows = decile == d
-        n = int(rows.sum())
-        rate = float(outcome[rows].mean()) if n else None
-        lift.append({"decile": d, "lead_dates": n, "outcomes": int(outcome[rows].sum()), "rate": rate,
-                     "lift": rate / overall if n and overall > 0 else None})
+        n = float(weights[rows].sum())
+        rate = float((weights[rows] * outcome[rows]).sum() / n) if n else None
+        lift.append({"decile": d, "lead_dates": round(n), "outcomes": round(float((weights[rows] * outcome[rows]).sum())),
+                     "rate": rate, "lift": rate / overall if n and overall > 0 else None})
     bins = []
     if probability is not None:
-        edges = np.minimum((probability * 10).astype(int), 9)
-        for b in range(10):
-            rows = edges == b
-            n = int(rows.sum())
-            bins.append({"bin": b + 1, "lower": b / 10, "upper": (b + 1) / 10, "lead_dates": n,
-                         "predicted": float(probability[rows].mean()) if n else None,
-                         "observed": float(outcome[rows].mean()) if n else None})
-    ones = np.ones_like(outcome, dtype=float)
-    return Evaluation(auc=auc, top_decile_lift=top_decile_lift(decile, outcome, ones), lift_by_decile=lift,
+        for b in range(1, 11):
+            rows = decile == b
+            n = float(weights[rows].sum())
+            bins.append({"bin": b, "lower": float(probability[rows].min()) if n else None,
+                         "upper": float(probability[rows].max()) if n else None, "lead_dates": round(n),
+                         "predicted": float((weights[rows] * probability[rows]).sum() / n) if n else None,
+                         "observed": float((weights[rows] * outcome[rows]).sum() / n) if n else None})
+    return Evaluation(auc=auc, top_decile_lift=top_decile_lift(decile, outcome, weights), lift_by_decile=lift,
                       calibration_by_bin=bins)
 
 
@@ -272,12 +293,18 @@ def train_and_compare(training: pd.DataFrame, target: str = "opportunity",
                       settings: TrainingSettings = TrainingSettings(), log=print) -> TrainingResult:
     """Train the challenger on the backtest rows, compare it with the rules on the validation dates, decide."""
     started = time.monotonic()
+    # one order whatever the reader's (bagging draws rows by position): the same rows give the same model
+    training = training.sort_values(list(IDENTITY), kind="mergesort").reset_index(drop=True)
     outcome = TARGETS[target]
     features = feature_columns(training)
-    leads = int(training["lead_id"].nunique())
-    positives = int(training.loc[training[outcome].astype(bool), "lead_id"].nunique())
+    # leads the rows stand for: a lead sampled at a rate counts 1 / rate (every row of a lead has its weight)
+    by_lead = pd.DataFrame({"lead_id": training["lead_id"], "weight": weights_of(training),
+                            "positive": training[outcome].astype(bool)}).groupby("lead_id", sort=False)
+    per_lead = by_lead.agg(weight=("weight", "first"), positive=("positive", "any"))
+    leads = round(float(per_lead["weight"].sum()))
+    positives = round(float(per_lead.loc[per_lead["positive"], "weight"].sum()))
     result = TrainingResult(target=target, status="not_trained", reason="", reason_key="", leads=leads,
-                            positives=positives, rows=len(training), features=features,
+                            positives=positives, rows=round(float(weights_of(training).sum())), features=features,
                             settings={k: v for k, v in asdict(settings).items()})
     if leads < settings.min_leads or positives < settings.min_positives:
         result.reason_key = "too_little_volume"
@@ -300,23 +327,23 @@ def train_and_compare(training: pd.DataFrame, target: str = "opportunity",
     result.seconds["fit"] = round(time.monotonic() - started, 2)
     validation = rows["validation"].reset_index(drop=True)
     y = validation[outcome].astype(int).to_numpy()
+    w = weights_of(validation)
     probability = model.probability(validation)
     tie = pd.util.hash_pandas_object(validation["lead_id"], index=False).to_numpy()
-    model_decile = deciles_by_date(validation["as_of_date"], probability, tie)
+    model_decile = deciles_by_date(validation["as_of_date"], probability, tie, w)
     rules_decile = validation["rules_score_decile"].astype(int).to_numpy()
     rules_score = validation["rules_lead_score"].astype(float).to_numpy()
 
     auc_model, auc_rules = AucWithWeights(probability, y), AucWithWeights(rules_score, y)
-    ones = np.ones(len(y))
-    result.model = evaluation(model_decile, probability, y, auc_model(ones))
-    result.rules = evaluation(rules_decile, None, y, auc_rules(ones))
+    result.model = evaluation(model_decile, probability, y, auc_model(w), w)
+    result.rules = evaluation(rules_decile, None, y, auc_rules(w), w)
 
     # the lead bootstrap: each lead's rows share one Poisson(1) weight per round
     lead_codes = pd.factorize(validation["lead_id"])[0]
     generator = np.random.default_rng(settings.seed)
     differences = {"auc": [], "top_decile_lift": []}
     for _ in range(settings.bootstrap_rounds):
-        weights = generator.poisson(1.0, lead_codes.max() + 1)[lead_codes].astype(float)
+        weights = generator.poisson(1.0, lead_codes.max() + 1)[lead_codes] * w
         differences["auc"].append(auc_model(weights) - auc_rules(weights))
         differences["top_decile_lift"].append(top_decile_lift(model_decile, y, weights)
                                               - top_decile_lift(rules_decile, y, weights))
@@ -324,7 +351,8 @@ def train_and_compare(training: pd.DataFrame, target: str = "opportunity",
     result.metrics = {
         "model_auc": result.model.auc, "rules_auc": result.rules.auc,
         "model_top_decile_lift": result.model.top_decile_lift, "rules_top_decile_lift": result.rules.top_decile_lift,
-        "validation_rows": len(y), "validation_positives": int(y.sum()),
+        "validation_rows": round(float(w.sum())), "validation_positives": round(float((w * y).sum())),
+        "sampled_rows": len(training),
         "validation_leads": int(lead_codes.max() + 1), "best_iteration": model.best_iteration,
         "calibration": list(model.calibration), "interval": settings.interval,
     }
@@ -362,13 +390,19 @@ def train_and_compare(training: pd.DataFrame, target: str = "opportunity",
 
 def top_factors(model: TrainedModel, frame: pd.DataFrame, words: dict[str, str], language: str = "fr",
                 count: int = 3) -> list[list[dict[str, Any]]]:
-    """The `count` features that moved each lead's probability most, with their signed effect in percentage points:
-    the probability with that feature's contribution alone added to the expected margin, less the expected
-    probability. Worded with the seed model_feature_words ({value} replaced)."""
+    """The `count` features that moved each lead's probability most, with their signed effect in percentage points.
+    The trees' contributions (TreeSHAP) add up to the lead's margin less the expected margin; each is turned into
+    points along the secant of the calibrated curve between the two, so that a lead's effects add up to its
+    probability less the expected one (a feature's own contribution added alone to the expected margin would say
+    +0.3 points for a title that multiplies the odds by four, when few convert). Worded with the seed
+    model_feature_words ({value} replaced)."""
     contributions = model.contributions(frame)
-    expected = contributions[:, -1]
-    base = calibrated(expected, model.calibration)
-    effects = (calibrated(expected[:, None] + contributions[:, :-1], model.calibration) - base[:, None]) * 100
+    expected, margins = contributions[:, -1], contributions[:, :-1].sum(axis=1) + contributions[:, -1]
+    base, probability = calibrated(expected, model.calibration), calibrated(margins, model.calibration)
+    gap = margins - expected
+    slope = model.calibration[0] * probability * (1 - probability)  # the tangent where the secant is undefined
+    secant = np.divide(probability - base, gap, out=slope.copy(), where=np.abs(gap) > 1e-9)
+    effects = contributions[:, :-1] * secant[:, None] * 100
     order = np.argsort(-np.abs(effects), axis=1)[:, :count]
     factors = []
     values = frame[model.features].to_numpy(dtype=object)

@@ -24,8 +24,8 @@ import lightgbm
 import numpy as np
 import pandas as pd
 
-from prediction.conversion_model import (TrainedModel, TrainingResult, TrainingSettings, factors_text, top_factors,
-                                         train_and_compare)
+from prediction.conversion_model import (WEIGHT, TrainedModel, TrainingResult, TrainingSettings, factors_text,
+                                         top_factors, train_and_compare)
 
 MODELS_DDL = """create table if not exists predictions.models (
     model_id varchar primary key, trained_at timestamp, as_of_date date, target varchar, status varchar,
@@ -88,6 +88,9 @@ def record(con: duckdb.DuckDBPyConnection, result: TrainingResult, as_of: dt.dat
                                b["observed"], None, b["lower"], b["upper"]])
     con.execute("begin")
     try:
+        # the same training run again (same data, settings and model: same id) replaces its rows, with the new time
+        con.execute("delete from predictions.model_evaluation where model_id = ?", [model_id])
+        con.execute("delete from predictions.models where model_id = ?", [model_id])
         con.execute("insert into predictions.models values (" + ", ".join("?" * len(row)) + ")", row)
         if evaluation:
             con.executemany("insert into predictions.model_evaluation values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -99,16 +102,37 @@ def record(con: duckdb.DuckDBPyConnection, result: TrainingResult, as_of: dt.dat
     return model_id
 
 
-def training_set(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute("select * from intermediate.int_backtest__training_set "
-                       "order by as_of_date, lead_id").df()
+TRAINING_SET = "intermediate.int_backtest__training_set"
+
+
+def training_set(con: duckdb.DuckDBPyConnection, max_rows: int, log=print) -> pd.DataFrame:
+    """The backtest's rows to learn from. Beyond `max_rows`, every row of a lead that ever converted or won is read
+    and the other leads are sampled (all their dates together, by a hash of the lead: the same leads every week at
+    the same rate), each of their rows weighted by the inverse of the rate: the fit, the calibration and the metrics
+    see the whole population, from a training set that fits in memory."""
+    positive_rows, other_rows = con.execute(f"""
+        with leads as (select lead_id, bool_or(converted or won) as positive, count(*) as n
+                       from {TRAINING_SET} group by lead_id)
+        select coalesce(sum(n) filter (where positive), 0), coalesce(sum(n) filter (where not positive), 0)
+        from leads""").fetchone()
+    rate = 1.0 if positive_rows + other_rows <= max_rows else max(0.01, (max_rows - positive_rows) / other_rows)
+    if rate < 1:
+        log(f"training set: {positive_rows + other_rows:,} rows; leads that never converted read at a rate of "
+            f"{rate:.3f} (LEADS_MODEL_MAX_ROWS={max_rows:,}), weighted by {1 / rate:.1f}")
+    return con.execute(f"""
+        with positive_leads as (select distinct lead_id from {TRAINING_SET} where converted or won)
+        select t.*, case when p.lead_id is null then {1 / rate!r} else 1.0 end as {WEIGHT}
+        from {TRAINING_SET} as t
+        left join positive_leads as p using (lead_id)
+        where p.lead_id is not null or {rate!r} >= 1 or hash(t.lead_id) % 1000000 < {round(rate * 1_000_000)}
+        order by t.as_of_date, t.lead_id""").df()
 
 
 def train(con: duckdb.DuckDBPyConnection, as_of: dt.date, settings: TrainingSettings,
           targets: tuple[str, ...] = ("opportunity", "won_deal"), log=print) -> list[tuple[str, TrainingResult]]:
     """Train each target on the backtest's rows and record it."""
-    rows = training_set(con)
-    log(f"training set: {len(rows):,} (lead, date) rows, {rows['lead_id'].nunique():,} leads, "
+    rows = training_set(con, settings.max_training_rows, log=log)
+    log(f"training set: {len(rows):,} (lead, date) rows read, {rows['lead_id'].nunique():,} leads, "
         f"{rows['as_of_date'].nunique()} dates")
     recorded = []
     for target in targets:

@@ -1,7 +1,8 @@
 """The page a sales manager acts on, written into LEADS_PUBLISH_DIR/report/ from the published marts: who to contact
 this week (contactable SQL and MQL leads by score, with their reasons, company and CRM owner), then the funnel and
 the backtest — does qualification work? — with their rates, sample sizes and 95 % intervals, the funnel, the lift of
-the lead score by decile and the days to SQL drawn as PNG charts. In French by default, English by LEADS_LANGUAGE.
+the lead score by decile and the days to SQL drawn as PNG charts; then the predictive model against the lead score
+(in use or not, and why; its lift and calibration by decile). In French by default, English by LEADS_LANGUAGE.
 
 Every file is written aside and renamed into place; the HTML page embeds its charts, so it is whole on its own (it can
 be mailed or dropped in a shared drive).
@@ -13,12 +14,14 @@ import base64
 import datetime as dt
 import html
 import io
+import json
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -132,8 +135,118 @@ def time_to_sql_chart(con: duckdb.DuckDBPyConnection, language: str = "fr") -> b
     return _png(fig)
 
 
-CHARTS = {"funnel": funnel_chart, "lift_by_decile": lift_chart, "time_to_sql": time_to_sql_chart}
-BACKTEST_CHARTS = {"lift_by_decile", "time_to_sql"}
+def latest_model(con: duckdb.DuckDBPyConnection, target: str = "opportunity") -> dict | None:
+    """The latest training of the target as published (model_evaluation), its metrics by (scorer, metric, bin);
+    None before the first weekly training."""
+    if not con.execute("select count(*) from information_schema.tables where table_name = 'model_evaluation'"
+                       ).fetchone()[0]:
+        return None
+    rows = con.execute("select * from model_evaluation where target = ? order by scorer, metric, bin",
+                       [target]).df()
+    if rows.empty:
+        return None
+    first = rows.iloc[0]
+    measured = rows.dropna(subset=["metric"])
+    return {"model_id": first["model_id"], "as_of_date": first["as_of_date"], "status": first["status"],
+            "reason_key": first["reason_key"], "leads": int(first["leads"]), "positives": int(first["positives"]),
+            "validation_dates": len(json.loads(first["validation_dates"] or "[]")),
+            "metrics": {(r.scorer, r.metric, None if pd.isna(r.bin) else int(r.bin)): r
+                        for r in measured.itertuples()}}
+
+
+def model_chart(con: duckdb.DuckDBPyConnection, language: str = "fr") -> bytes | None:
+    """The model against the rules on the newest backtest dates: lift by decile of each, and the model's predicted
+    probability against the observed rate by decile."""
+    model = latest_model(con)
+    if model is None or not model["metrics"]:
+        return None
+    m = model["metrics"]
+    deciles = list(range(1, 11))
+    fig = Figure(figsize=(9, 3.6))
+    lift_ax, calibration_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    width = 0.4
+    for offset, scorer, colour in ((-width / 2, "rules", GREY), (width / 2, "model", BLUE)):
+        lifts = [getattr(m.get((scorer, "lift", d)), "value", None) for d in deciles]
+        lift_ax.bar([d + offset for d in deciles], [v if v == v and v is not None else 0 for v in lifts], width,
+                    color=colour, label=say("predictive model" if scorer == "model" else "lead score (rules)",
+                                            language))
+    lift_ax.axhline(1, color="black", linewidth=0.8)
+    lift_ax.set_xticks(deciles)
+    lift_ax.set_xlabel(say("decile (10 = highest scores)", language))
+    lift_ax.set_ylabel(say("lift (× average opportunity rate)", language))
+    lift_ax.yaxis.set_major_formatter(lambda value, _: number(value, 1, language))
+    lift_ax.set_title(say("Opportunity rate by decile", language))
+    lift_ax.legend(frameon=False)
+    bins = [m[("model", "calibration", d)] for d in deciles if ("model", "calibration", d) in m]
+    predicted = [100 * b.predicted for b in bins if b.predicted == b.predicted]
+    observed = [100 * b.observed for b in bins if b.predicted == b.predicted]
+    top = max(predicted + observed + [1.0]) * 1.1
+    calibration_ax.plot([0, top], [0, top], "--", color=GREY, linewidth=0.8)
+    calibration_ax.plot(predicted, observed, "o-", color=ORANGE)
+    calibration_ax.set_xlabel(say("predicted probability (%)", language))
+    calibration_ax.set_ylabel(say("observed rate (%)", language))
+    for axis in (calibration_ax.xaxis, calibration_ax.yaxis):
+        axis.set_major_formatter(lambda value, _: number(value, 0 if top > 10 else 1, language))
+    calibration_ax.set_title(say("Calibration, by decile", language))
+    for ax in (lift_ax, calibration_ax):
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def model_lines(con: duckdb.DuckDBPyConnection, settings: Settings, language: str = "fr") -> list[str]:
+    """The predictive model's standing in a sales manager's words: not trained and why, or its figures against the
+    rules' and whether it scores today's leads."""
+    model = latest_model(con)
+    if model is None:
+        return [say("The predictive model has not been trained yet: the weekly_backtest job (Mondays) trains it on the "
+                    "backtest's rows.", language)]
+    if model["status"] == "not_trained":
+        if model["reason_key"] == "too_little_volume":
+            return [say("The predictive model is not trained: {leads} leads, of which {positives} got an opportunity "
+                        "within the horizon; it takes at least {min_leads} leads and {min_positives} of them "
+                        "(LEADS_MODEL_MIN_LEADS, LEADS_MODEL_MIN_POSITIVES). The lead score alone qualifies the "
+                        "leads.", language, leads=number(model["leads"], 0, language),
+                        positives=number(model["positives"], 0, language),
+                        min_leads=number(settings.model_min_leads, 0, language),
+                        min_positives=number(settings.model_min_positives, 0, language))]
+        return [say("The predictive model is not trained: the backtest's history is too short for weeks to learn "
+                    "from, a 90-day gap and the newest weeks to check it on. The lead score alone qualifies the "
+                    "leads.", language)]
+    m = model["metrics"]
+
+    def value(scorer: str, metric: str) -> float:
+        return m[(scorer, metric, None)].value
+
+    auc, lift = m[("model", "auc", None)], m[("model", "top_decile_lift", None)]
+    figures = say("On the backtest's {dates} newest weeks, which it did not learn from, it ranks an opportunity above "
+                  "a lead without one {model_auc} of the time (the lead score: {rules_auc}; gain interval {auc_lower} "
+                  "to {auc_upper} points); its top decile gets an opportunity {model_lift}× as often as the average "
+                  "lead (the lead score's: {rules_lift}×; gain interval {lift_lower} to {lift_upper}).", language,
+                  dates=model["validation_dates"], model_auc=percent(auc.value, 1, language),
+                  rules_auc=percent(value("rules", "auc"), 1, language),
+                  auc_lower=_signed(100 * auc.lower, language), auc_upper=_signed(100 * auc.upper, language),
+                  model_lift=number(lift.value, 1, language),
+                  rules_lift=number(value("rules", "top_decile_lift"), 1, language),
+                  lift_lower=_signed(lift.lower, language), lift_upper=_signed(lift.upper, language))
+    if model["status"] == "in_use":
+        verdict = say("The predictive model is in use: it beats the lead score on both counts, with confidence. "
+                      "qualified_leads carries its probability of an opportunity (predicted_conversion) and the three "
+                      "facts that weigh most (predicted_factors); the status still comes from the rules.", language)
+    else:
+        verdict = say("The predictive model is not used: it does not beat the lead score with confidence, so the "
+                      "rules alone score the leads.", language)
+    return [verdict, figures]
+
+
+def _signed(value: float, language: str) -> str:
+    digits = 1 if abs(value) < 10 else 0
+    return ("+" if value >= 0 else "−") + number(abs(value), digits, language)
+
+
+CHARTS = {"funnel": funnel_chart, "lift_by_decile": lift_chart, "time_to_sql": time_to_sql_chart,
+          "model_vs_rules": model_chart}
+BACKTEST_CHARTS = {"lift_by_decile", "time_to_sql", "model_vs_rules"}
 NO_BACKTEST = "No backtest yet: the weekly_backtest job (Mondays) or `make run` replays the scoring against the deals."
 
 
@@ -334,9 +447,9 @@ def _backtest_tables(con: duckdb.DuckDBPyConnection, language: str) -> str:
 
 
 def html_page(con: duckdb.DuckDBPyConnection, charts: dict[str, bytes], lines: list[str], as_of: str,
-              language: str = "fr") -> str:
+              language: str = "fr", model: list[str] = ()) -> str:
     """Who to contact this week first; then the funnel, its definitions and its chart; then the backtest's findings,
-    charts and tables."""
+    charts and tables; then the predictive model against the rules."""
 
     def figure(name: str) -> str:
         if name not in charts:
@@ -349,6 +462,9 @@ def html_page(con: duckdb.DuckDBPyConnection, charts: dict[str, bytes], lines: l
                 f"<ul>{findings}</ul>" + figure("lift_by_decile") + figure("time_to_sql"))
     if "lift_by_decile" in charts:
         backtest += _backtest_tables(con, language)
+    if model:
+        backtest += (f"<h2>{_esc(say('A predictive model against the lead score', language))}</h2>"
+                     + "".join(f"<p>{_esc(line)}</p>" for line in model) + figure("model_vs_rules"))
     title = say("Lead qualification", language)
     note = say("Rates come with their sample size n and a 95 % confidence interval (Wilson); under {minimum} leads "
                "a rate says too little and the page says so.", language, minimum=MIN_SAMPLE)
@@ -390,12 +506,14 @@ def write_report(settings: Settings, log: Log = logger.info) -> Report:
         language = settings.language
         charts = {name: draw(con, language) for name, draw in CHARTS.items()
                   if summary or name not in BACKTEST_CHARTS}
+        charts = {name: png for name, png in charts.items() if png is not None}  # no model chart before a training
+        model = model_lines(con, settings, language)
         reason_en = too_little_history(con, as_of_date, "en") if summary is None else None
         if reason_en:
             log(reason_en)  # the logs stay in English
         lines = headlines(con, summary, language, too_little_history(con, as_of_date, language) if reason_en else None)
         lines_en = headlines(con, summary, "en", reason_en)
-        page = html_page(con, charts, lines, as_of, language)
+        page = html_page(con, charts, lines, as_of, language, model)
     finally:
         con.close()
     directory = settings.publish_dir / REPORT_DIR

@@ -193,6 +193,49 @@ FRENCH = {
     "lead-score decile (10 = highest scores)": "décile du score (10 = meilleurs scores)",
     "lift (× average opportunity rate)": "lift (× taux d'opportunité moyen)",
     "Backtest: time to SQL": "Backtest : délai jusqu'à SQL",
+    # the predictive model against the rules
+    "A predictive model against the lead score": "Un modèle prédictif face au score de lead",
+    "predictive model": "modèle prédictif",
+    "lead score (rules)": "score de lead (règles)",
+    "decile (10 = highest scores)": "décile (10 = meilleurs scores)",
+    "Opportunity rate by decile": "Taux d'opportunité par décile",
+    "predicted probability (%)": "probabilité prédite (%)",
+    "observed rate (%)": "taux observé (%)",
+    "Calibration, by decile": "Calibrage, par décile",
+    "The predictive model has not been trained yet: the weekly_backtest job (Mondays) trains it on the backtest's "
+    "rows.":
+        "Le modèle prédictif n'a pas encore été entraîné : le job weekly_backtest (le lundi) l'entraîne sur les "
+        "lignes du backtest.",
+    "The predictive model is not trained: {leads} leads, of which {positives} got an opportunity within the horizon; "
+    "it takes at least {min_leads} leads and {min_positives} of them (LEADS_MODEL_MIN_LEADS, "
+    "LEADS_MODEL_MIN_POSITIVES). The lead score alone qualifies the leads.":
+        "Le modèle prédictif n'est pas entraîné : {leads} leads, dont {positives} ont eu une opportunité dans "
+        "l'horizon ; il en faut au moins {min_leads}, dont {min_positives} avec une opportunité "
+        "(LEADS_MODEL_MIN_LEADS, LEADS_MODEL_MIN_POSITIVES). Le score de lead seul qualifie les leads.",
+    "The predictive model is not trained: the backtest's history is too short for weeks to learn from, a 90-day gap "
+    "and the newest weeks to check it on. The lead score alone qualifies the leads.":
+        "Le modèle prédictif n'est pas entraîné : l'historique du backtest est trop court pour des semaines "
+        "d'apprentissage, un écart de 90 jours et les semaines les plus récentes pour le vérifier. Le score de lead "
+        "seul qualifie les leads.",
+    "On the backtest's {dates} newest weeks, which it did not learn from, it ranks an opportunity above a lead "
+    "without one {model_auc} of the time (the lead score: {rules_auc}; gain interval {auc_lower} to {auc_upper} "
+    "points); its top decile gets an opportunity {model_lift}× as often as the average lead (the lead score's: "
+    "{rules_lift}×; gain interval {lift_lower} to {lift_upper}).":
+        "Sur les {dates} semaines les plus récentes du backtest, qu'il n'a pas apprises, il classe un lead qui a eu "
+        "une opportunité devant un lead qui n'en a pas eu dans {model_auc} des cas (le score de lead : {rules_auc} ; "
+        "intervalle du gain : {auc_lower} à {auc_upper} points) ; son meilleur décile a une opportunité "
+        "{model_lift} fois plus souvent que le lead moyen (celui du score de lead : {rules_lift} fois ; intervalle "
+        "du gain : {lift_lower} à {lift_upper}).",
+    "The predictive model is in use: it beats the lead score on both counts, with confidence. qualified_leads "
+    "carries its probability of an opportunity (predicted_conversion) and the three facts that weigh most "
+    "(predicted_factors); the status still comes from the rules.":
+        "Le modèle prédictif est utilisé : il bat le score de lead sur les deux mesures, avec confiance. "
+        "qualified_leads porte sa probabilité d'opportunité (predicted_conversion) et les trois faits qui pèsent le "
+        "plus (predicted_factors) ; le statut vient toujours des règles.",
+    "The predictive model is not used: it does not beat the lead score with confidence, so the rules alone score "
+    "the leads.":
+        "Le modèle prédictif n'est pas utilisé : il ne bat pas le score de lead avec confiance ; les règles seules "
+        "notent les leads.",
     "days from first engagement or signal to SQL (weekly as-of dates)":
         "jours du premier engagement ou signal jusqu'à SQL (dates hebdomadaires)",
     "leads": "leads",

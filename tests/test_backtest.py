@@ -96,6 +96,36 @@ def test_the_backtest_scores_a_date_exactly_as_the_daily_run_of_that_date_would(
     assert not differing, differing[:5]
 
 
+def test_the_model_learns_from_each_past_date_only_what_was_known_on_that_date(warehouse_copy, tmp_path):
+    """The predictive model's training rows at the backtest's first date hold the features a daily run of that date
+    builds: nothing learnt from a later event or export."""
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        first_date = con.execute("select min(as_of_date) from intermediate.int_backtest__as_of_dates").fetchone()[0]
+        features = [c for (c,) in con.execute("""
+            select column_name from information_schema.columns
+            where table_schema = 'intermediate' and table_name = 'int_leads__model_features'
+              and column_name not in ('as_of_date', 'lead_id') order by ordinal_position""").fetchall()]
+    run_dbt(["run", "--select", "int_scoring__as_of_dates", "int_scoring__activities", "int_people__engagement",
+             "int_signals__scored", "int_companies__signals", "int_people__signals",
+             "int_companies__legal_disqualifications", "int_leads__features", "int_leads__qualification",
+             "int_leads__model_features", "--vars", "{scored_dates: today_only}"],
+            warehouse_copy, tmp_path / "target", as_of=first_date.isoformat())
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        differing = con.execute(f"""
+            select lead_id, {', '.join(f't.{c} as training_{c}, d.{c} as daily_{c}' for c in features)}
+            from intermediate.int_backtest__training_set as t
+            join intermediate.int_leads__model_features as d using (as_of_date, lead_id)
+            where t.as_of_date = ? and ({' or '.join(f't.{c} is distinct from d.{c}' for c in features)})""",
+                                [first_date]).df()
+        compared, engaged = con.execute("""
+            select count(*), count(*) filter (where t.engagement_score > 0 or t.intent_score > 0)
+            from intermediate.int_backtest__training_set as t
+            join intermediate.int_leads__model_features as d using (as_of_date, lead_id)
+            where t.as_of_date = ?""", [first_date]).fetchone()
+    assert compared > 300 and engaged > 20, (compared, engaged)
+    assert differing.empty, differing.head().T
+
+
 def test_the_report_is_written_beside_the_publication_and_shown_in_dagster(warehouse):
     report = warehouse["published"] / "report"
     page = (report / "index.html").read_text()
@@ -104,6 +134,10 @@ def test_the_report_is_written_beside_the_publication_and_shown_in_dagster(wareh
         assert png.startswith(b"\x89PNG") and len(png) > 5_000
         assert base64.b64encode(png).decode() in page, f"{chart} is embedded: the page stands on its own"
     assert "meilleur décile de score" in page and AS_OF.isoformat() in page
+    # the sample is below the predictive model's volume: the page says so, with the figures, and draws no model chart
+    assert "Un modèle prédictif face au score de lead" in page
+    assert "Le modèle prédictif n'est pas entraîné" in page and "LEADS_MODEL_MIN_LEADS" in page
+    assert not (report / "model_vs_rules.png").exists()
     metadata = {e.asset_key.to_user_string(): e.materialization.metadata
                 for e in warehouse["result"].get_asset_materialization_events()}
     shown = metadata["published/qualification_report"]

@@ -86,3 +86,12 @@ def test_the_crm_api_benchmark_reports_throughput_and_calls(bench_env):
         assert figures["hubspot_full_pull"]["records"] == 300 + 60 + 15, figures
         assert figures["push"]["pushed"] == {"hubspot": 300, "salesforce": 300}
         assert figures["push_rerun"]["changed"] == 0
+
+
+def test_the_prediction_benchmark_trains_and_scores(bench_env):
+    root, env = bench_env
+    _bench("bench.prediction", "--leads", "3000", "--dates", "26", "--work", str(root / "prediction"), env=env)
+    report = _result(root / "results", "prediction")
+    assert report["training_rows"] == 3000 * 26 and report["leads_scored"] in (0, 3000)
+    assert {t["target"] for t in report["trainings"]} == {"opportunity", "won_deal"}
+    assert report["train_s"] > 0 and report["peak_rss_mb"] > 0 and report["rows_per_s"] > 0

@@ -34,6 +34,7 @@ def _model_key(name: str) -> dg.AssetKey:
 def lead_conversion_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: PipelineSettings):
     loaded = settings.load()
     training = TrainingSettings(min_leads=loaded.model_min_leads, min_positives=loaded.model_min_positives,
+                                max_training_rows=loaded.model_max_rows,
                                 horizon_days=int(dbt_vars()["backtest_horizon_days"]))
     with duckdb.get_connection() as con:
         recorded = train(con, loaded.as_of, training, log=context.log.info)

@@ -1,7 +1,7 @@
 -- The predictive challenger against the rules, for BI and the report: for the latest training of each target (an
 -- opportunity, a won deal), on the backtest's newest dates it was validated on, each scorer's (model, rules) AUC and
 -- top-decile lift (the model's with the 90 % interval of its gain over the rules), lift by decile, and the model's
--- calibration by bin (predicted against observed); with the decision, in use or the rules kept, and why.
+-- calibration by decile (predicted against observed); with the decision, in use or the rules kept, and why.
 with latest_training as (
     select model_id, trained_at, as_of_date, target, status, reason_key, reason, leads, positives, training_rows,
            validation_dates
