@@ -127,7 +127,8 @@ def feature_columns(training: pd.DataFrame) -> list[str]:
 def category_levels(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
     """The levels of each text feature, sorted: the same codes at training and at scoring."""
     return {c: sorted(frame[c].dropna().astype(str).unique().tolist()) for c in features
-            if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])}
+            if frame[c].dtype == object or isinstance(frame[c].dtype, pd.CategoricalDtype)
+            or pd.api.types.is_string_dtype(frame[c])}
 
 
 def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]]) -> pd.DataFrame:
@@ -136,7 +137,9 @@ def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[
     out = {}
     for c in features:
         column = frame[c]
-        if c in categories:
+        if c in categories and isinstance(column.dtype, pd.CategoricalDtype):
+            out[c] = column.cat.set_categories(categories[c])  # codes remapped, no string copied
+        elif c in categories:
             out[c] = pd.Categorical(column.astype("string"), categories=categories[c])
         else:
             out[c] = pd.to_numeric(column.astype("float64") if column.dtype == bool else column,
@@ -294,7 +297,8 @@ def train_and_compare(training: pd.DataFrame, target: str = "opportunity",
     """Train the challenger on the backtest rows, compare it with the rules on the validation dates, decide."""
     started = time.monotonic()
     # one order whatever the reader's (bagging draws rows by position): the same rows give the same model
-    training = training.sort_values(list(IDENTITY), kind="mergesort").reset_index(drop=True)
+    if not pd.MultiIndex.from_frame(training[list(IDENTITY)]).is_monotonic_increasing:
+        training = training.sort_values(list(IDENTITY), kind="mergesort").reset_index(drop=True)
     outcome = TARGETS[target]
     features = feature_columns(training)
     # leads the rows stand for: a lead sampled at a rate counts 1 / rate (every row of a lead has its weight)
@@ -376,6 +380,7 @@ def train_and_compare(training: pd.DataFrame, target: str = "opportunity",
         result.reason = f"in use: it beats the rules on both counts: {comparison}"
         # refitted one window later: every date but the validation ones, calibrated on those, as many rounds
         deployed_started = time.monotonic()
+        del rows["fit"], rows["calibration"]  # the refit's rows are read again below: one copy at a time
         older = training[~training["as_of_date"].isin(split["validation"])]
         result.deployed = fit_and_calibrate(older, rows["validation"], outcome, features, settings,
                                             rounds=model.best_iteration)

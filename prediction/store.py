@@ -105,27 +105,48 @@ def record(con: duckdb.DuckDBPyConnection, result: TrainingResult, as_of: dt.dat
 TRAINING_SET = "intermediate.int_backtest__training_set"
 
 
+def sampling_rates(positive_rows: int, other_rows: int, max_rows: int) -> tuple[float, float]:
+    """The share of the leads that converted, and of the others, read for training: everything up to `max_rows`;
+    beyond, the leads that never converted are sampled first, and the converted ones too once they alone would take
+    more than half of the rows. Each rate is a multiple of 1e-6 (the hash test below)."""
+    if positive_rows + other_rows <= max_rows:
+        return 1.0, 1.0
+    positive_rate = 1.0 if positive_rows <= max_rows / 2 else (max_rows / 2) / positive_rows
+    other_rate = (max_rows - positive_rows * positive_rate) / other_rows
+    return tuple(max(1, round(rate * 1_000_000)) / 1_000_000 for rate in (positive_rate, other_rate))
+
+
 def training_set(con: duckdb.DuckDBPyConnection, max_rows: int, log=print) -> pd.DataFrame:
-    """The backtest's rows to learn from. Beyond `max_rows`, every row of a lead that ever converted or won is read
-    and the other leads are sampled (all their dates together, by a hash of the lead: the same leads every week at
-    the same rate), each of their rows weighted by the inverse of the rate: the fit, the calibration and the metrics
-    see the whole population, from a training set that fits in memory."""
+    """The backtest's rows to learn from. Beyond `max_rows`, leads are sampled (all their dates together, by a hash
+    of the lead: the same leads every week at the same rate), those that never converted first (sampling_rates), each
+    row weighted by the inverse of its lead's rate: the fit, the calibration and the metrics see the whole
+    population, from a training set that fits in memory."""
     positive_rows, other_rows = con.execute(f"""
         with leads as (select lead_id, bool_or(converted or won) as positive, count(*) as n
                        from {TRAINING_SET} group by lead_id)
         select coalesce(sum(n) filter (where positive), 0), coalesce(sum(n) filter (where not positive), 0)
         from leads""").fetchone()
-    rate = 1.0 if positive_rows + other_rows <= max_rows else max(0.01, (max_rows - positive_rows) / other_rows)
-    if rate < 1:
-        log(f"training set: {positive_rows + other_rows:,} rows; leads that never converted read at a rate of "
-            f"{rate:.3f} (LEADS_MODEL_MAX_ROWS={max_rows:,}), weighted by {1 / rate:.1f}")
-    return con.execute(f"""
-        with positive_leads as (select distinct lead_id from {TRAINING_SET} where converted or won)
-        select t.*, case when p.lead_id is null then {1 / rate!r} else 1.0 end as {WEIGHT}
-        from {TRAINING_SET} as t
-        left join positive_leads as p using (lead_id)
-        where p.lead_id is not null or {rate!r} >= 1 or hash(t.lead_id) % 1000000 < {round(rate * 1_000_000)}
-        order by t.as_of_date, t.lead_id""").df()
+    positive_rate, other_rate = sampling_rates(positive_rows, other_rows, max_rows)
+    if other_rate < 1:
+        log(f"training set: {positive_rows + other_rows:,} rows, more than LEADS_MODEL_MAX_ROWS={max_rows:,}: leads "
+            f"that converted read at a rate of {positive_rate:.4f}, the others at {other_rate:.4f}, each row weighted "
+            "by the inverse")
+    rows = con.execute(f"""
+        with positive_leads as (select distinct lead_id from {TRAINING_SET} where converted or won),
+        sampled as (
+            select t.*, case when p.lead_id is null then {other_rate!r} else {positive_rate!r} end as rate
+            from {TRAINING_SET} as t
+            left join positive_leads as p using (lead_id)
+        )
+        select * exclude (rate), 1.0 / rate as {WEIGHT}
+        from sampled
+        where rate >= 1 or hash(lead_id) % 1000000 < rate * 1000000
+        order by as_of_date, lead_id""").df()
+    # text features as pandas categories: a few bytes a row instead of a Python string (millions of rows)
+    for column in rows.columns:
+        if column != "lead_id" and rows[column].dtype == object:
+            rows[column] = rows[column].astype("category")
+    return rows
 
 
 def train(con: duckdb.DuckDBPyConnection, as_of: dt.date, settings: TrainingSettings,

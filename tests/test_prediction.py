@@ -16,7 +16,7 @@ import pytest
 from bench.prediction import synthetic_training_set
 from prediction.conversion_model import (TrainingSettings, deciles_by_date, factors_text, split_dates,
                                          train_and_compare)
-from prediction.store import model_in_use, predict_today, record, train, training_set
+from prediction.store import model_in_use, predict_today, record, sampling_rates, train, training_set
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 26)
@@ -163,10 +163,13 @@ def test_no_fitted_outcome_overlaps_the_validation_dates():
 def test_a_history_beyond_the_row_limit_is_sampled_and_weighted_back_to_the_whole(tmp_path):
     con = _warehouse(tmp_path / "warehouse.duckdb", 6000, "interaction")
     full = con.execute("""select count(*), count(distinct lead_id),
-                                 count(distinct lead_id) filter (where converted or won)
+                                 count(distinct lead_id) filter (where converted or won),
+                                 count(*) filter (where lead_id in (select lead_id from intermediate.int_backtest__training_set
+                                                                    where converted or won))
                           from intermediate.int_backtest__training_set""").fetchone()
-    rows = training_set(con, 60_000, **QUIET)
-    assert len(rows) < 0.6 * full[0]
+    limit = full[3] + (full[0] - full[3]) // 3  # the converted leads' rows take less than half of it
+    rows = training_set(con, limit, **QUIET)
+    assert len(rows) == pytest.approx(limit, rel=0.1) and len(rows) < 0.6 * full[0]
     positive_leads = set(rows.loc[rows["converted"] | rows["won"], "lead_id"])
     assert len(positive_leads) == full[2], "every lead that converted is read"
     kept = rows["lead_id"].isin(positive_leads)
@@ -179,6 +182,22 @@ def test_a_history_beyond_the_row_limit_is_sampled_and_weighted_back_to_the_whol
     assert result.metrics["validation_rows"] == pytest.approx(full[0] * 6 / 26, rel=0.1)
     # learnt from the sample, it still finds what the rules miss
     assert result.metrics["auc_gain_lower"] > 0, result.reason
+
+
+def test_when_converted_leads_alone_pass_half_the_limit_they_are_sampled_too(tmp_path):
+    assert sampling_rates(1_000, 9_000, 20_000) == (1.0, 1.0)
+    positive_rate, other_rate = sampling_rates(1_000, 9_000, 5_000)
+    assert positive_rate == 1.0 and other_rate == pytest.approx(4_000 / 9_000, abs=1e-6)
+    positive_rate, other_rate = sampling_rates(8_000, 32_000, 10_000)
+    assert positive_rate == pytest.approx(5_000 / 8_000) and other_rate == pytest.approx(5_000 / 32_000)
+    con = _warehouse(tmp_path / "warehouse.duckdb", 3000, "interaction")
+    full, positives = con.execute("""select count(*), count(distinct lead_id) filter (where converted)
+                                     from intermediate.int_backtest__training_set""").fetchone()
+    rows = training_set(con, 10_000, **QUIET)
+    assert len(rows) == pytest.approx(10_000, rel=0.15)
+    assert rows["sample_weight"].sum() == pytest.approx(full, rel=0.1)
+    weighted_positives = rows[rows["converted"]].groupby("lead_id")["sample_weight"].first().sum()
+    assert weighted_positives == pytest.approx(positives, rel=0.15)
 
 
 def test_weighted_deciles_rank_a_sampled_row_as_the_rows_it_stands_for():

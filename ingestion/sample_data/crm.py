@@ -204,7 +204,10 @@ def _buying_episodes(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     people (a decision maker when there is one) reads the product page, then the pricing page three times in three
     days, then asks for a demo or downloads a guide; half of the episodes follow a funding round or a hiring surge. An
     opportunity opens 3 to 30 days after the episode more often when the company fits the ideal customer profile
-    (sector J, K or M; 20 employees or more) and when a signal came first, and is won more often when it fits.
+    (sector J, K or M; 20 employees or more), and is won more often when it fits. The signal matters only for a
+    company that fits on both counts: after one, its episode always leads to a deal; elsewhere a signal changes
+    nothing. The rules' intent points, the same for every company, cannot express that interaction; the predictive
+    model can (prediction/).
     Ceased companies have no episode (nor, in BODACC, do buyers get liquidated). Deals also open without any episode
     (a baseline of 3 % of accounts), and many episodes lead nowhere."""
     con.execute(
@@ -232,8 +235,8 @@ def _buying_episodes(con: duckdb.DuckDBPyConnection, seed: int) -> None:
             from gen_crm_people group by k
         )
         select e.*, pe.p, pe.email,
-               hash(e.k, 'ep_deal', $seed) % 100 < [30, 50, 70][e.fit_level + 1] + case when e.after_signal then 15 else 0 end
-                   as leads_to_deal,
+               hash(e.k, 'ep_deal', $seed) % 100 < [30, 50, 70][e.fit_level + 1]
+                   + case when e.after_signal and e.fit_level = 2 then 30 else 0 end as leads_to_deal,
                hash(e.k, 'ep_won', $seed) % 100 < [35, 50, 65][e.fit_level + 1] as deal_is_won
         from episodes e join people pe using (k)""",
         {"seed": seed},
