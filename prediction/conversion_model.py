@@ -409,17 +409,24 @@ def top_factors(model: TrainedModel, frame: pd.DataFrame, words: dict[str, str],
     secant = np.divide(probability - base, gap, out=slope.copy(), where=np.abs(gap) > 1e-9)
     effects = contributions[:, :-1] * secant[:, None] * 100
     order = np.argsort(-np.abs(effects), axis=1)[:, :count]
+    # the words of each chosen (lead, feature), worded column by column: no object matrix of every value
+    worded = np.empty(order.shape, dtype=object)
+    for j, feature in enumerate(model.features):
+        chosen = order == j
+        if chosen.any():
+            leads_of_feature = chosen.any(axis=1)
+            column = frame[feature].to_numpy(dtype=object)[leads_of_feature]
+            template = words.get(feature, feature)
+            texts = np.array([template.replace("{value}", value_text(v, language)) for v in column], dtype=object)
+            worded[chosen] = texts[np.cumsum(leads_of_feature)[chosen.nonzero()[0]] - 1]
     factors = []
-    values = frame[model.features].to_numpy(dtype=object)
     for i in range(len(frame)):
         lead = []
-        for j in order[i]:
+        for rank, j in enumerate(order[i]):
             points = float(effects[i, j])
             if abs(points) < 0.05:
                 continue
-            feature = model.features[j]
-            lead.append({"feature": feature, "points": round(points, 1),
-                         "words": words.get(feature, feature).replace("{value}", value_text(values[i, j], language))})
+            lead.append({"feature": model.features[j], "points": round(points, 1), "words": worded[i, rank]})
         factors.append(lead)
     return factors
 

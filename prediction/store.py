@@ -185,6 +185,9 @@ def feature_words(con: duckdb.DuckDBPyConnection, language: str) -> dict[str, st
         return {}
 
 
+PREDICTION_CHUNK = 100_000
+
+
 def predict_today(con: duckdb.DuckDBPyConnection, as_of: dt.date, language: str = "fr",
                   log=print) -> dict[str, Any]:
     """Today's leads scored by the model in use, written to predictions.lead_predictions (replaced whole); an empty
@@ -201,14 +204,21 @@ def predict_today(con: duckdb.DuckDBPyConnection, as_of: dt.date, language: str 
         if missing:
             raise ValueError(f"intermediate.int_leads__model_features lacks the model's features {missing}: the "
                              "model in use was trained on them; retrain it (the weekly_backtest job)")
-        if len(leads):
-            probability = model.probability(leads)
-            factors = top_factors(model, leads, feature_words(con, language), language)
-            frame = pd.DataFrame({
-                "as_of_date": leads["as_of_date"], "lead_id": leads["lead_id"], "model_id": model_id,
-                "predicted_conversion": np.round(probability, 4),
+        words = feature_words(con, language)
+        scored = []
+        # by chunks: the trees' contributions of a million leads at once would take gigabytes
+        for start in range(0, len(leads), PREDICTION_CHUNK):
+            chunk = leads.iloc[start:start + PREDICTION_CHUNK]
+            factors = top_factors(model, chunk, words, language)
+            scored.append(pd.DataFrame({
+                "as_of_date": chunk["as_of_date"], "lead_id": chunk["lead_id"], "model_id": model_id,
+                "predicted_conversion": np.round(model.probability(chunk), 4),
                 "predicted_factors": [factors_text(f, language) for f in factors],
-                "predicted_factors_json": [json.dumps(f, ensure_ascii=False) for f in factors]})
+                "predicted_factors_json": [json.dumps(f, ensure_ascii=False) for f in factors]}))
+            if len(leads) > PREDICTION_CHUNK:
+                log(f"scored {min(start + PREDICTION_CHUNK, len(leads)):,} of {len(leads):,} leads")
+        if scored:
+            frame = pd.concat(scored, ignore_index=True)
         log(f"{len(frame):,} leads scored by {model_id}")
     else:
         log("no model in use (the latest training kept the rules, or none has run): predictions left empty")

@@ -105,6 +105,18 @@ def test_each_lead_gets_its_top_factors_worded_in_french(learnable):
         # over the average lead
         assert factors[0]["points"] > 0
         assert sum(f["points"] for f in factors if f["points"] > 0) <= 100 * (probability - average) + 1
+    # each factor words the lead's own value
+    flags = con.execute("""select p.predicted_factors_json, f.title_is_decision_role, f.has_pricing_burst
+                           from predictions.lead_predictions as p
+                           join intermediate.int_leads__model_features as f using (as_of_date, lead_id)""").fetchall()
+    checked = 0
+    for factors_json, title, burst in flags:
+        for f in json.loads(factors_json):
+            if f["feature"] in ("title_is_decision_role", "has_pricing_burst"):
+                value = title if f["feature"] == "title_is_decision_role" else burst
+                assert f["words"].endswith(": oui" if value else ": non"), (f, value)
+                checked += 1
+    assert checked > 100
     # what the rules do not score, a decision-maker's title, is among the reasons of most of them
     titled = [j for _, _, j in rows if "title_is_decision_role" in j or "bant_authority" in j]
     assert len(titled) > 25
@@ -286,6 +298,19 @@ def test_the_report_says_the_model_is_in_use_with_its_figures_and_charts(learnab
     assert model_lines(con, load_settings(), "en")[0].startswith("The predictive model is in use")
     png = model_chart(con, "fr")
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_scoring_by_chunks_gives_what_scoring_at_once_gives(learnable, monkeypatch):
+    import prediction.store
+
+    con = learnable[0]
+    whole = con.execute("select * from predictions.lead_predictions order by lead_id").df()
+    monkeypatch.setattr(prediction.store, "PREDICTION_CHUNK", 1_000)
+    messages = []
+    predict_today(con, AS_OF, "fr", log=messages.append)
+    assert "scored 3,000 of 6,000 leads" in messages
+    chunked = con.execute("select * from predictions.lead_predictions order by lead_id").df()
+    assert chunked.equals(whole)
 
 
 def test_the_newest_training_decides_and_a_day_without_leads_scores_none(learnable):
