@@ -158,8 +158,11 @@ def _measure(warehouse: Path, max_rows: int) -> dict:
     from prediction.conversion_model import TrainingSettings
     from prediction.store import predict_today, train
 
+    from ingestion.settings import load_settings
+
     report = {}
-    with duckdb.connect(str(warehouse)) as con:
+    # DuckDB capped as the pipeline caps it (LEADS_DUCKDB_MEMORY_LIMIT): its buffers count in the peak RSS
+    with duckdb.connect(str(warehouse), config={"memory_limit": load_settings().duckdb_memory_limit}) as con:
         started = time.monotonic()
         recorded = train(con, AS_OF, TrainingSettings(max_training_rows=max_rows),
                          log=lambda m: print(m, file=sys.stderr, flush=True))

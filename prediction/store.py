@@ -13,7 +13,9 @@ rules', and today's predictions. Plain Python on a DuckDB connection; no Dagster
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import hashlib
 import json
 import math
@@ -159,7 +161,19 @@ def train(con: duckdb.DuckDBPyConnection, as_of: dt.date, settings: TrainingSett
     for target in targets:
         result = train_and_compare(rows, target, settings, log=log)
         recorded.append((record(con, result, as_of), result))
+        result.deployed = None  # recorded as text; the next target's fit needs the memory
+        release_freed_memory()
     return recorded
+
+
+def release_freed_memory() -> None:
+    """Hand the memory freed by one training back to the system before the next (glibc keeps freed blocks in its
+    heap otherwise, and the peak grows by a copy of the training frames each target)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to hand back
+        pass
 
 
 def model_in_use(con: duckdb.DuckDBPyConnection, target: str = "opportunity") -> tuple[str, TrainedModel] | None:
