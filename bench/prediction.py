@@ -8,7 +8,7 @@ the pipeline's: building the national backtest takes the national warehouse (`ma
 measured by bench/backtest.py. What is timed here is what prediction/ adds to it: reading the training set (leads
 sampled beyond `LEADS_MODEL_MAX_ROWS`), fitting, calibrating, the bootstrap comparison with the rules, the refit when
 the model wins, recording it, then scoring today's leads with their top factors. The measured step runs in a child
-process so that its peak RSS is its own. Results go to bench/results/prediction-<date>.json.
+process so that its peak RSS (VmHWM) is its own. Results go to bench/results/prediction-<date>.json.
 
 The planted truth (`outcome="interaction"`): an opportunity is likelier after a buying burst (pricing, demo) and
 after a funding round or a hiring surge, but the signal matters only when the company fits the ideal customer profile
@@ -177,8 +177,17 @@ def _measure(warehouse: Path, max_rows: int) -> dict:
         done = predict_today(con, AS_OF, "fr", log=lambda m: print(m, file=sys.stderr, flush=True))
         report["predict_s"] = round(time.monotonic() - started, 1)
         report["leads_scored"] = done["leads_scored"]
-    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    report["peak_rss_mb"] = peak_rss_mb()
     return report
+
+
+def peak_rss_mb() -> int:
+    """This process's peak resident memory since it started (VmHWM). Not getrusage's ru_maxrss: Linux carries that
+    across fork and exec, so a child started by the generating process would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def compare_learners(con, settings, log=print) -> dict:
