@@ -114,7 +114,7 @@ def sampling_rates(positive_rows: int, other_rows: int, max_rows: int) -> tuple[
     if positive_rows + other_rows <= max_rows:
         return 1.0, 1.0
     positive_rate = 1.0 if positive_rows <= max_rows / 2 else (max_rows / 2) / positive_rows
-    other_rate = (max_rows - positive_rows * positive_rate) / other_rows
+    other_rate = min(1.0, (max_rows - positive_rows * positive_rate) / other_rows) if other_rows else 1.0
     return tuple(max(1, round(rate * 1_000_000)) / 1_000_000 for rate in (positive_rate, other_rate))
 
 

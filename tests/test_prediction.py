@@ -198,6 +198,7 @@ def test_a_history_beyond_the_row_limit_is_sampled_and_weighted_back_to_the_whol
 
 def test_when_converted_leads_alone_pass_half_the_limit_they_are_sampled_too(tmp_path):
     assert sampling_rates(1_000, 9_000, 20_000) == (1.0, 1.0)
+    assert sampling_rates(30_000, 0, 20_000) == (round(10_000 / 30_000, 6), 1.0)  # every lead converted
     positive_rate, other_rate = sampling_rates(1_000, 9_000, 5_000)
     assert positive_rate == 1.0 and other_rate == pytest.approx(4_000 / 9_000, abs=1e-6)
     positive_rate, other_rate = sampling_rates(8_000, 32_000, 10_000)
