@@ -117,6 +117,12 @@ def materialized_line(asset: str, metadata: dict) -> str | None:
         quarantined = _value(metadata, "rows_quarantined")
         aside = f", {quarantined:,} quarantined" if isinstance(quarantined, int) and quarantined else ""
         return f"{asset}: {landed}{held}{aside}"
+    if asset == "predictions/models":  # the weekly training: each target's decision
+        decisions = [f"{target} {_value(metadata, f'{target}_status')}" for target in ("opportunity", "won_deal")
+                     if _value(metadata, f"{target}_status")]
+        return f"{asset}: " + (", ".join(decisions) or "done")
+    if asset == "predictions/lead_predictions":
+        return f"{asset}: {rows:,} leads scored" if isinstance(rows, int) else f"{asset}: done"
     if asset.startswith(("published/", "matching/", "erasure/")):
         return f"{asset}: done" + (f", {rows:,} rows" if isinstance(rows, int) else "")
     return None

@@ -171,6 +171,12 @@ def test_the_terminal_gets_one_line_per_phase_and_dbt_as_a_count():
     assert materialized_line("raw/signals", {"rows_loaded": 5, "dagster/row_count": 110, "rows_quarantined": 2}) \
         == "raw/signals: 5 rows landed, 110 in the table, 2 quarantined"
     assert materialized_line("marts/qualified_leads", {"dagster/row_count": 3}) is None, "dbt's count says those"
+    # the predictive model's training and scoring, minutes at national scale, each say what they decided
+    assert materialized_line("predictions/models", {"opportunity_status": "rules_kept",
+                                                    "won_deal_status": "not_trained"}) \
+        == "predictions/models: opportunity rules_kept, won_deal not_trained"
+    assert materialized_line("predictions/lead_predictions", {"dagster/row_count": 1200}) \
+        == "predictions/lead_predictions: 1,200 leads scored"
 
 
 def test_dbt_models_show_column_types_row_counts_owners_and_described_checks(warehouse, defs):
