@@ -148,8 +148,7 @@ def synthetic_training_set(con: duckdb.DuckDBPyConnection, leads: int, dates: in
     """)
     con.execute(f"""update intermediate.int_backtest__training_set
                     set won = converted and {_uniform('hash(lead_id)', 'as_of_date', str(seed), "'won'")} < 0.45""")
-    con.execute("alter table intermediate.int_leads__model_features drop column in_burst")
-    for column in ("recent_signal", "fit_level", "d", "i"):
+    for column in ("in_burst", "recent_signal", "fit_level", "d", "i"):  # the truth, not features
         con.execute(f"alter table intermediate.int_leads__model_features drop column {column}")
 
 

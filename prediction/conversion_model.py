@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from publication.wording import number
+from publication.wording import number, signed
 
 IDENTITY = ("as_of_date", "lead_id")
 # rows of never-converting leads read for training at a sampling rate carry the inverse of the rate
@@ -412,13 +412,11 @@ def top_factors(model: TrainedModel, frame: pd.DataFrame, words: dict[str, str],
     # the words of each chosen (lead, feature), worded column by column: no object matrix of every value
     worded = np.empty(order.shape, dtype=object)
     for j, feature in enumerate(model.features):
-        chosen = order == j
-        if chosen.any():
-            leads_of_feature = chosen.any(axis=1)
-            column = frame[feature].to_numpy(dtype=object)[leads_of_feature]
+        leads, ranks = np.nonzero(order == j)  # a feature is chosen at most once per lead
+        if len(leads):
             template = words.get(feature, feature)
-            texts = np.array([template.replace("{value}", value_text(v, language)) for v in column], dtype=object)
-            worded[chosen] = texts[np.cumsum(leads_of_feature)[chosen.nonzero()[0]] - 1]
+            values = frame[feature].to_numpy(dtype=object)[leads]
+            worded[leads, ranks] = [template.replace("{value}", value_text(v, language)) for v in values]
     factors = []
     for i in range(len(frame)):
         lead = []
@@ -444,6 +442,5 @@ def value_text(value: Any, language: str) -> str:
 
 def factors_text(factors: list[dict[str, Any]], language: str = "fr") -> str:
     """"a demandé une démo : oui (+6,2 pts) ; …" — the factors as a salesperson reads them."""
-    parts = [f"{f['words']} ({'+' if f['points'] >= 0 else '−'}{number(abs(f['points']), 1, language)} pts)"
-             for f in factors]
+    parts = [f"{f['words']} ({signed(f['points'], 1, language)} pts)" for f in factors]
     return (" ; " if language == "fr" else "; ").join(parts)

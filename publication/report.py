@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from publication.publish import DATABASE_NAME
-from publication.wording import MIN_SAMPLE, Rate, month_year, number, percent, say
+from publication.wording import MIN_SAMPLE, Rate, month_year, number, percent, say, signed
 from ingestion.settings import Settings, dbt_vars
 from ingestion.warehouse import Log
 
@@ -135,11 +135,16 @@ def time_to_sql_chart(con: duckdb.DuckDBPyConnection, language: str = "fr") -> b
     return _png(fig)
 
 
+def _published(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the publication holds the table (the backtest's marts appear after its first weekly run)."""
+    return bool(con.execute("select count(*) from information_schema.tables where table_name = ?",
+                            [table]).fetchone()[0])
+
+
 def latest_model(con: duckdb.DuckDBPyConnection, target: str = "opportunity") -> dict | None:
     """The latest training of the target as published (model_evaluation), its metrics by (scorer, metric, bin);
     None before the first weekly training."""
-    if not con.execute("select count(*) from information_schema.tables where table_name = 'model_evaluation'"
-                       ).fetchone()[0]:
+    if not _published(con, "model_evaluation"):
         return None
     rows = con.execute("select * from model_evaluation where target = ? order by scorer, metric, bin",
                        [target]).df()
@@ -147,8 +152,7 @@ def latest_model(con: duckdb.DuckDBPyConnection, target: str = "opportunity") ->
         return None
     first = rows.iloc[0]
     measured = rows.dropna(subset=["metric"])
-    return {"model_id": first["model_id"], "as_of_date": first["as_of_date"], "status": first["status"],
-            "reason_key": first["reason_key"], "leads": int(first["leads"]), "positives": int(first["positives"]),
+    return {"status": first["status"], "reason_key": first["reason_key"], "leads": int(first["leads"]), "positives": int(first["positives"]),
             "validation_dates": len(json.loads(first["validation_dates"] or "[]")),
             "metrics": {(r.scorer, r.metric, None if pd.isna(r.bin) else int(r.bin)): r
                         for r in measured.itertuples()}}
@@ -240,8 +244,7 @@ def model_lines(con: duckdb.DuckDBPyConnection, settings: Settings, language: st
 
 
 def _signed(value: float, language: str) -> str:
-    digits = 1 if abs(value) < 10 else 0
-    return ("+" if value >= 0 else "−") + number(abs(value), digits, language)
+    return signed(value, 1 if abs(value) < 10 else 0, language)
 
 
 CHARTS = {"funnel": funnel_chart, "lift_by_decile": lift_chart, "time_to_sql": time_to_sql_chart,
@@ -251,8 +254,7 @@ NO_BACKTEST = "No backtest yet: the weekly_backtest job (Mondays) or `make run` 
 
 
 def _summary_row(con: duckdb.DuckDBPyConnection) -> dict | None:
-    if not con.execute("select count(*) from information_schema.tables where table_name = 'backtest_summary'"
-                       ).fetchone()[0]:
+    if not _published(con, "backtest_summary"):
         return None
     row = con.execute("select * from backtest_summary").fetchone()
     return None if row is None else dict(zip([d[0] for d in con.description], row))

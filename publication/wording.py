@@ -28,6 +28,11 @@ def number(value: float | int | None, digits: int = 0, language: str = "fr") -> 
     return text
 
 
+def signed(value: float, digits: int = 0, language: str = "fr") -> str:
+    """+4.4 as "+4,4" and -4.4 as "−4,4" (a true minus sign) in French; "+4.4" / "−4.4" in English."""
+    return ("+" if value >= 0 else "−") + number(abs(value), digits, language)
+
+
 def percent(share: float | None, digits: int = 0, language: str = "fr") -> str:
     """0.124 as "12,4 %" in French or "12.4%" in English."""
     if share is None:
