@@ -8,7 +8,7 @@ UV := python3 -m uv
 endif
 
 # Share of the national registry the sample zone holds (0.001 = 29 k legal units, 42 k establishments).
-SCALE ?= 0.003
+SCALE ?= 0.01
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
 .PHONY: help install sample materialize summary run test test-calendar test-spark spark dev docs validate bench bench-matching bench-scoring bench-backtest bench-daily bench-crm-api bench-prediction postgres-server clean

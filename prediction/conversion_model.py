@@ -39,6 +39,7 @@ IDENTITY = ("as_of_date", "lead_id")
 WEIGHT = "sample_weight"
 # the outcome columns of the training set, by target name
 TARGETS = {"opportunity": "converted", "won_deal": "won"}
+OUTCOME_WORDS = {"opportunity": "an opportunity", "won_deal": "a won deal"}  # in the reason recorded
 RULES_COLUMNS = ("rules_lead_score", "rules_score_decile")
 
 
@@ -312,7 +313,7 @@ def train_and_compare(training: pd.DataFrame, target: str = "opportunity",
                             settings={k: v for k, v in asdict(settings).items()})
     if leads < settings.min_leads or positives < settings.min_positives:
         result.reason_key = "too_little_volume"
-        result.reason = (f"not trained: {leads:,} leads of which {positives:,} with an {target} within the horizon; "
+        result.reason = (f"not trained: {leads:,} leads of which {positives:,} with {OUTCOME_WORDS[target]} within the horizon; "
                          f"the minimum is {settings.min_leads:,} leads and {settings.min_positives:,} positives "
                          f"(LEADS_MODEL_MIN_LEADS, LEADS_MODEL_MIN_POSITIVES)")
         return result

@@ -41,6 +41,12 @@ FOREIGN_NAMES = ["Globex Corporation", "Initech GmbH", "Umbrella Holdings Ltd", 
                  "Stark Benelux BV", "Wayne Nordic AB", "Hooli Inc.", "Vandelay Industries LLC"]
 
 
+# The ideal customer profile the generator plants (the rules' seeds score it, in their own way): these NAF divisions
+# (publishing, IT, finance, legal, consulting, advertising, …) and 20 employees or more.
+ICP_DIVISIONS = "('58', '59', '60', '61', '62', '63', '64', '65', '66', '69', '70', '71', '72', '73', '74', '75')"
+ICP_BANDS = "('12', '21', '22', '31', '32', '41', '42', '51', '52', '53')"
+
+
 # the sales reps who own the HubSpot contacts ("Contact owner"): one per company, some contacts left unassigned
 SALES_OWNERS = ["Camille Laurent", "Julien Moreau", "Sophie Garnier", "Thomas Lefèvre", "Léa Fontaine"]
 
@@ -52,7 +58,8 @@ def _pick(values: list[str], expr: str) -> str:
 def generate_crm_tables(con: duckdb.DuckDBPyConnection, n_companies: int, seed: int, as_of: dt.date) -> None:
     con.execute(f"set variable as_of = date '{as_of.isoformat()}'")
     n_registry = round(n_companies * 0.87)
-    # Companies with employees are likelier to be in a B2B CRM; ceased ones stay (sales keep old records).
+    # Companies with employees, and the ideal customers, are likelier to be in a B2B CRM; ceased ones stay (sales keep
+    # old records).
     con.execute(
         f"""create or replace table gen_crm_companies as
         with picked as (
@@ -63,6 +70,9 @@ def generate_crm_tables(con: duckdb.DuckDBPyConnection, n_companies: int, seed: 
             where u._kind = 'company'
             order by hash(u._i, 'crm', $seed) / 18446744073709551616.0
                      * case when u.trancheEffectifsUniteLegale in ('NN', '00') then 4 else 1 end
+                     -- the team prospects its ideal customers: 10 times likelier in the CRM
+                     * case when substr(u.activitePrincipaleUniteLegale, 1, 2) in {ICP_DIVISIONS}
+                                 and u.trancheEffectifsUniteLegale in {ICP_BANDS} then 0.1 else 1 end
             limit {n_registry}
         ),
         registry_side as (
@@ -202,23 +212,22 @@ def _people(con: duckdb.DuckDBPyConnection, seed: int) -> None:
 def _buying_episodes(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     """The truth the backtest has to find. Some accounts go through a buying episode in the past year: one of their
     people (a decision maker when there is one) reads the product page, then the pricing page three times in three
-    days, then asks for a demo or downloads a guide; half of the episodes follow a funding round or a hiring surge. An
-    opportunity opens 3 to 30 days after the episode more often when the company fits the ideal customer profile
-    (sector J, K or M; 20 employees or more), and is won more often when it fits. The signal matters only for a
-    company that fits on both counts: after one, its episode always leads to a deal; elsewhere a signal changes
-    nothing. The rules' intent points, the same for every company, cannot express that interaction; the predictive
-    model can (prediction/).
+    days, then asks for a demo or downloads a guide; an opportunity opens 3 to 30 days later.
+    A company that fits the ideal customer profile on both counts (ICP_DIVISIONS, 20 employees or more) buys after a
+    trigger: half of them go through an episode, two to five months after a funding round or a hiring surge, and
+    every such episode leads to a deal. Elsewhere an episode (1 account in 10) leads to a deal 3 times in 10 and a
+    signal changes nothing: the funding rounds and hiring of companies that do not fit (intent.py's background
+    signals) are followed by nothing. The rules give a signal the same intent points at every company and add them
+    to the fit; they cannot express that a signal matters only where the company fits, and the predictive model can
+    (prediction/; tests/test_model_on_sample.py).
     Ceased companies have no episode (nor, in BODACC, do buyers get liquidated). Deals also open without any episode
-    (a baseline of 3 % of accounts), and many episodes lead nowhere."""
+    (a baseline of 1 % of accounts), and deals are won more often when the company fits."""
     con.execute(
-        """create or replace table gen_buying_episodes as
+        f"""create or replace table gen_buying_episodes as
         with companies as (
             select c.k, c.true_siren,
-                   coalesce(substr(u.activitePrincipaleUniteLegale, 1, 2) in (
-                       '58', '59', '60', '61', '62', '63', '64', '65', '66', '69', '70', '71', '72', '73', '74', '75'),
-                       false)::int
-                   + coalesce(c.band in ('12', '21', '22', '31', '32', '41', '42', '51', '52', '53'), false)::int
-                       as fit_level
+                   coalesce(substr(u.activitePrincipaleUniteLegale, 1, 2) in {ICP_DIVISIONS}, false)::int
+                   + coalesce(c.band in {ICP_BANDS}, false)::int as fit_level
             from gen_crm_companies c
             left join gen_unites_legales u on u.siren = c.true_siren
             where c.variant <> 'domain' and coalesce(u.etatAdministratifUniteLegale, 'A') = 'A'
@@ -226,17 +235,16 @@ def _buying_episodes(con: duckdb.DuckDBPyConnection, seed: int) -> None:
         episodes as (
             select k, true_siren, fit_level,
                    getvariable('as_of') - (20 + hash(k, 'ep_day', $seed) % 360)::int as episode_on,
-                   hash(k, 'ep_signal', $seed) % 2 = 0 as after_signal
+                   fit_level = 2 as after_signal
             from companies
-            where hash(k, 'episode', $seed) % 100 < [12, 25, 45][fit_level + 1]
+            where hash(k, 'episode', $seed) % 100 < [10, 10, 50][fit_level + 1]
         ),
         people as (
             select k, arg_min(p, (not is_decision_maker, p)) as p, arg_min(email, (not is_decision_maker, p)) as email
             from gen_crm_people group by k
         )
         select e.*, pe.p, pe.email,
-               hash(e.k, 'ep_deal', $seed) % 100 < [30, 50, 70][e.fit_level + 1]
-                   + case when e.after_signal and e.fit_level = 2 then 30 else 0 end as leads_to_deal,
+               e.after_signal or hash(e.k, 'ep_deal', $seed) % 100 < 30 as leads_to_deal,  -- always after a signal
                hash(e.k, 'ep_won', $seed) % 100 < [35, 50, 65][e.fit_level + 1] as deal_is_won
         from episodes e join people pe using (k)""",
         {"seed": seed},
@@ -258,7 +266,7 @@ def _deals(con: duckdb.DuckDBPyConnection, seed: int) -> None:
                    hash(c.k, 'won', $seed) % 100 < 30 as deal_is_won,
                    getvariable('as_of') - (30 + hash(c.k, 'dcreated', $seed) % 330)::int as created_date
             from gen_crm_companies c
-            where c.variant <> 'domain' and hash(c.k, 'has_deal', $seed) % 100 < 3
+            where c.variant <> 'domain' and hash(c.k, 'has_deal', $seed) % 100 < 1
               and not exists (select 1 from gen_buying_episodes e where e.k = c.k)
         ),
         deals as (

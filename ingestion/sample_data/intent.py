@@ -180,9 +180,10 @@ def _email_events(con: duckdb.DuckDBPyConnection, seed: int, as_of: dt.date) -> 
 def _signals(con: duckdb.DuckDBPyConnection, seed: int, as_of: dt.date) -> None:
     con.execute(
         f"""create or replace table gen_signals as
-        with company_signals as (
-            select k, true_siren, crm_name, domain, hash(k, 'sig', $seed) % 100 as s
-            from gen_crm_companies where variant <> 'domain'
+        with company_signals as (  -- each 200 days of the past 600 alike: the backtest's past dates see what today sees
+            select k, slot, true_siren, crm_name, domain,
+                   case when slot = 0 then hash(k, 'sig', $seed) else hash(k, slot, 'sig', $seed) end % 100 as s
+            from gen_crm_companies, range(3) r(slot) where variant <> 'domain'
         ),
         typed as (
             select *, case when s < 4 then 'funding' when s < 12 then 'hiring' when s < 14 then 'expansion'
@@ -197,31 +198,34 @@ def _signals(con: duckdb.DuckDBPyConnection, seed: int, as_of: dt.date) -> None:
             where _kind = 'company' and etatAdministratifUniteLegale = 'A'
               and hash(_i, 'rsig', $seed) % 1000 < 3
         )
-        select 'sig_c' || k as signal_id, signal_type,
-               date '{as_of.isoformat()}' - (hash(k, 'sigd', $seed) % 200)::int as occurred_at,
-               case when hash(k, 'sigsiren', $seed) % 10 < 7 then true_siren end as siren,
+        select 'sig_c' || k || case when slot > 0 then '_' || slot else '' end as signal_id, signal_type,
+               date '{as_of.isoformat()}' - (200 * slot + hash(k, slot, 'sigd', $seed) % 200)::int as occurred_at,
+               case when hash(k, slot, 'sigsiren', $seed) % 10 < 7 then true_siren end as siren,
                crm_name as company_name, domain as company_domain, null::varchar as person_email,
                null::varchar as new_job_title,
-               case when signal_type = 'funding' then (500000 + hash(k, 'amt', $seed) % 20000000)::bigint end
+               case when signal_type = 'funding' then (500000 + hash(k, slot, 'amt', $seed) % 20000000)::bigint end
                    as amount_eur,
-               case when signal_type = 'hiring' then (3 + hash(k, 'roles', $seed) % 40)::int end as headcount_open_roles,
-               ['maddyness', 'welcome-to-the-jungle', 'les-echos', 'linkedin'][1 + (hash(k, 'ss', $seed) % 4)::int]
+               case when signal_type = 'hiring' then (3 + hash(k, slot, 'roles', $seed) % 40)::int end as headcount_open_roles,
+               ['maddyness', 'welcome-to-the-jungle', 'les-echos', 'linkedin'][1 + (hash(k, slot, 'ss', $seed) % 4)::int]
                    as source,
-               'https://news.example.org/articles/' || k as source_url
+               'https://news.example.org/articles/' || k || case when slot > 0 then '-' || slot else '' end
+                   as source_url
         from typed where signal_type is not null
         union all
         -- the funding round or hiring surge that came before half of the buying episodes
         select 'sig_x' || k, case when hash(k, 'ep_sig', $seed) % 2 = 0 then 'funding' else 'hiring' end,
-               episode_on - (5 + hash(k, 'ep_sigd', $seed) % 40)::int, true_siren, null, null, null, null,
+               episode_on - (60 + hash(k, 'ep_sigd', $seed) % 91)::int, true_siren, null, null, null, null,
                case when hash(k, 'ep_sig', $seed) % 2 = 0 then (1000000 + hash(k, 'ep_amt', $seed) % 20000000)::bigint end,
                case when hash(k, 'ep_sig', $seed) % 2 = 1 then (12 + hash(k, 'ep_roles', $seed) % 30)::int end,
                'les-echos', 'https://news.example.org/episodes/' || k
         from gen_buying_episodes where after_signal and true_siren is not null
         union all
-        select 'sig_j' || p, 'job_change', date '{as_of.isoformat()}' - (hash(p, 'jcd', $seed) % 150)::int,
-               null, crm_name, domain, email, {_pick(DECISION_TITLES, "hash(p, 'jct', $seed)")}, null, null,
-               'linkedin', 'https://www.linkedin.com/in/' || p
-        from gen_crm_people where hash(p, 'jc', $seed) % 100 < 3
+        select 'sig_j' || p || case when slot > 0 then '_' || slot else '' end, 'job_change',
+               date '{as_of.isoformat()}' - (150 * slot + hash(p, slot, 'jcd', $seed) % 150)::int,
+               null, crm_name, domain, email, {_pick(DECISION_TITLES, "hash(p, slot, 'jct', $seed)")}, null, null,
+               'linkedin', 'https://www.linkedin.com/in/' || p || case when slot > 0 then '?' || slot else '' end
+        from gen_crm_people, range(4) r(slot)  -- each 150 days of the past 600 alike
+        where case when slot = 0 then hash(p, 'jc', $seed) else hash(p, slot, 'jc', $seed) end % 100 < 3
         union all
         select 'sig_r' || _i, signal_type, date '{as_of.isoformat()}' - (hash(_i, 'rsd', $seed) % 120)::int,
                siren, name, null, null, null,
