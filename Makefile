@@ -11,7 +11,7 @@ endif
 SCALE ?= 0.01
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install sample materialize summary run test test-calendar test-spark spark dev docs validate bench bench-matching bench-scoring bench-backtest bench-daily bench-crm-api bench-prediction postgres-server clean
+.PHONY: help install sample materialize summary run test test-calendar test-spark spark dev docs validate bench bench-matching bench-scoring bench-backtest bench-daily bench-crm-api bench-prediction bench-spark postgres-server clean
 
 help:
 	@echo "make run       install, generate the sample landing zone, materialise every asset, print a summary"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-daily     national-scale daily refresh against a full rebuild (after bench-matching; never in CI)"
 	@echo "make bench-crm-api   CRM pull and push throughput against the local HubSpot and Salesforce stand-ins"
 	@echo "make bench-prediction  the predictive model's weekly training and daily scoring, 1 M leads x 26 dates"
+	@echo "make bench-spark     dbt on Spark against DuckDB on the same landed data, at 10 % scale (Java 17; long)"
 
 install:
 	@$(UV) --version >/dev/null 2>&1 || { echo "Installing uv with pip…"; python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore uv; }
@@ -115,6 +116,10 @@ bench-crm-api: install
 
 bench-prediction: install
 	$(UV) run python -m bench.prediction
+
+BENCH_SPARK_SCALE ?= 0.1
+bench-spark: spark
+	$(UV) run --frozen --group spark python -m bench.spark --scale $(BENCH_SPARK_SCALE)
 
 clean:
 	rm -rf data/landing data/warehouse.duckdb* data/tmp data/published dbt_project/target

@@ -1,11 +1,12 @@
 """The landed tables as Parquet folders, for a warehouse engine other than DuckDB (LEADS_ENGINE=spark).
 
 DuckDB stays the file parser: landing (quarantine, gates, the load log) writes the `raw` schema of the DuckDB
-warehouse as always. This module then writes each landed table, and the matching tier's candidates, as a Parquet
-folder under the lake (LEADS_LAKE_DIR, default data/lake):
+warehouse as always. This module then writes each landed table, the matching tier's candidates and the predictive
+model's tables (prediction/store.py), as a Parquet folder under the lake (LEADS_LAKE_DIR, default data/lake):
 
     lake/raw/<table>            -> a link to lake/raw/.versions/<table>-<UTC stamp>/ (the Parquet files)
     lake/matching/<table>       -> likewise
+    lake/predictions/<table>    -> likewise
 
 A table is swapped atomically: the new version is written whole beside the old one, then the link is replaced in
 one rename (POSIX `rename` of a symbolic link), so a reader lists either the old files or the new ones, never a mix.
@@ -13,10 +14,10 @@ The older versions are deleted after the swap; a reader that listed them before 
 fail and be rerun, never read a half-written table. On an object store, where no rename is atomic, point the table
 at the new folder with `ALTER TABLE ... SET LOCATION` instead, or use a table format (Delta, Iceberg).
 
-The dbt project's on-run-start hook (macro declare_lake_tables) declares every such folder as a Spark table of
-schema raw or matching, read by the sources as on DuckDB.
+The dbt project's on-run-start hooks (macros declare_lake_tables, create_matching_source, create_prediction_sources)
+declare every such folder as a Spark table of schema raw, matching or predictions, read by the sources as on DuckDB.
 
-    uv run python -m ingestion.lake            # after landing: export raw.* and matching.* to the lake
+    uv run python -m ingestion.lake            # after landing: export raw.*, matching.*, predictions.* to the lake
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import duckdb
 
 from ingestion.settings import load_settings
 
-SCHEMAS = ("raw", "matching")
+SCHEMAS = ("raw", "matching", "predictions")
 
 
 def lake_dir() -> Path:

@@ -95,3 +95,14 @@ def test_the_prediction_benchmark_trains_and_scores(bench_env):
     assert report["training_rows"] == 3000 * 26 and report["leads_scored"] in (0, 3000)
     assert {t["target"] for t in report["trainings"]} == {"opportunity", "won_deal"}
     assert report["train_s"] > 0 and report["peak_rss_mb"] > 0 and report["rows_per_s"] > 0
+
+
+def test_the_spark_benchmark_exports_and_times_a_build(bench_env, matching_work):
+    """Its DuckDB side only: the suite has no Spark (`make test-spark` builds the project on Spark)."""
+    root, env = bench_env
+    _bench("bench.spark", "--warehouse", str(matching_work / "warehouse_full.duckdb"), "--engines", "duckdb",
+           "--work", str(root / "spark"), env=env)
+    report = _result(root / "results", "spark")
+    assert report["steps_s"]["lake_export"] > 0 and report["rows"]["raw.sirene_unites_legales"] > 0, report
+    assert report["dbt_build_duckdb"]["wall_s"] > 0 and report["dbt_build_duckdb"]["slowest_models_s"]
+    assert (root / "spark" / "lake").is_dir()

@@ -12,12 +12,15 @@ from ingestion.lake import export_landed_tables
 def test_an_export_swaps_each_table_whole_and_forgets_what_is_no_longer_landed(tmp_path):
     lake = tmp_path / "lake"
     with duckdb.connect() as con:
-        con.execute("create schema raw; create schema matching")
+        con.execute("create schema raw; create schema matching; create schema predictions")
         con.execute("create table raw.signals as select 'L''Oréal' as name, 1 as n")
         con.execute("create table raw.bodacc as select 'x' as id")
         con.execute("create table matching.crm_company_candidates as select 'c1' as company_key")
+        # the model trains on DuckDB: Spark reads its records and today's predictions from the lake
+        con.execute("create table predictions.model_evaluation as select 'opportunity-1' as model_id")
         assert export_landed_tables(con, lake, log=lambda _: None) == {
-            "raw.signals": 1, "raw.bodacc": 1, "matching.crm_company_candidates": 1}
+            "raw.signals": 1, "raw.bodacc": 1, "matching.crm_company_candidates": 1,
+            "predictions.model_evaluation": 1}
         first = (lake / "raw" / "signals").resolve()
 
         con.execute("insert into raw.signals values ('Société Générale', 2)")

@@ -26,21 +26,26 @@
     ]) }}
 {% endmacro %}
 
-{#- On Spark the tables are Parquet, managed by Spark's warehouse (no primary key there). -#}
+{#- On Spark the tables are the lake's Parquet folders predictions/<table>, which ingestion/lake.py exports from
+    DuckDB's (the model trains and scores in Python, on DuckDB): declared again each run with their columns, so that
+    with no folder yet they are empty, as on DuckDB before a training. Dropping such a table leaves its files. -#}
 {% macro spark__prediction_source_tables() %}
-    {{ return([
-        "create table if not exists predictions.models (
-            model_id string, trained_at timestamp, as_of_date date, target string, status string,
+    {%- set columns = {
+        'models': "model_id string, trained_at timestamp, as_of_date date, target string, status string,
             reason_key string, reason string, leads bigint, positives bigint, training_rows bigint,
             fit_dates string, calibration_dates string, validation_dates string, features string,
             parameters string, metrics string, versions string, seconds string, best_iteration int,
-            calibration_slope double, calibration_intercept double, categories string, model_text string)
-         using parquet",
-        "create table if not exists predictions.model_evaluation (
-            model_id string, scorer string, metric string, bin int, lead_dates bigint, outcomes bigint,
-            predicted double, observed double, value double, lower double, upper double) using parquet",
-        "create table if not exists predictions.lead_predictions (
-            as_of_date date, lead_id string, model_id string, predicted_conversion double,
-            predicted_factors string, predicted_factors_json string) using parquet",
-    ]) }}
+            calibration_slope double, calibration_intercept double, categories string, model_text string",
+        'model_evaluation': "model_id string, scorer string, metric string, bin int, lead_dates bigint,
+            outcomes bigint, predicted double, observed double, value double, lower double, upper double",
+        'lead_predictions': "as_of_date date, lead_id string, model_id string, predicted_conversion double,
+            predicted_factors string, predicted_factors_json string",
+    } -%}
+    {%- set statements = [] -%}
+    {%- for table, table_columns in columns.items() -%}
+        {%- do statements.append("drop table if exists predictions." ~ table) -%}
+        {%- do statements.append("create table predictions." ~ table ~ " (" ~ table_columns ~ ") using parquet location '"
+                                 ~ lake_location('predictions', table) ~ "'") -%}
+    {%- endfor -%}
+    {{ return(statements) }}
 {% endmacro %}
