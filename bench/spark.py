@@ -67,18 +67,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.warehouse:
         report.update(scale=None, warehouse=str(warehouse))
     else:
-        _step(report, "generate", [python, "-m", "ingestion.sample_data", "--scale", str(args.scale),
+        _step(report, "generate", [python, "-m", "ingestion.sample_data", "--scale", str(args.scale), "--sirene-format", "parquet",
                                    "--as-of", AS_OF], env)
         _step(report, "pipeline_on_duckdb", [python, "-m", "orchestration.materialize", "--job", "all_assets"], env)
-    _step(report, "lake_export", [python, "-m", "ingestion.lake"], env)
-
     import duckdb
 
+    from ingestion.lake import export_landed_tables
+
+    started = time.monotonic()
     with duckdb.connect(env["LEADS_DUCKDB_PATH"], read_only=True) as con:
-        report["rows"] = dict(con.execute("""
-            select 'raw.' || table_name, estimated_size from duckdb_tables()
-            where schema_name = 'raw' and table_name in ('sirene_unites_legales', 'sirene_etablissements',
-                                                        'crm_records', 'web_events', 'email_events')""").fetchall())
+        written = export_landed_tables(con, work / "lake", log=lambda line: print(line, file=sys.stderr, flush=True))
+    report["steps_s"]["lake_export"] = round(time.monotonic() - started, 1)
+    report["lake_rows"] = sum(written.values())
+    report["rows"] = {name: rows for name, rows in written.items() if name in (
+        "raw.sirene_unites_legales", "raw.sirene_etablissements", "raw.crm_records", "raw.web_events",
+        "raw.email_events")}
+    print(f"lake export: {report['lake_rows']:,} rows in {report['steps_s']['lake_export']} s", file=sys.stderr)
     os.environ.update(env)
     for engine in engines:
         os.environ["LEADS_ENGINE"] = engine

@@ -65,11 +65,12 @@ def export_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, lake: 
 
 def export_landed_tables(con: duckdb.DuckDBPyConnection, lake: Path | None = None,
                          log=print) -> dict[str, int]:
-    """Every table of the raw and matching schemas to the lake; {schema.table: rows}."""
+    """Every table of the exported schemas to the lake, and every view (a Parquet stock lands as a view over its stored
+    copy); {schema.table: rows}."""
     lake = lake or lake_dir()
     tables = con.execute(
         "select table_schema, table_name from information_schema.tables "
-        f"where table_schema in ({', '.join(repr(s) for s in SCHEMAS)}) and table_type = 'BASE TABLE' "
+        f"where table_schema in ({', '.join(repr(s) for s in SCHEMAS)}) and table_type in ('BASE TABLE', 'VIEW') "
         "and table_catalog = current_database() order by 1, 2").fetchall()
     written = {}
     for schema, table in tables:

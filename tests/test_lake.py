@@ -18,8 +18,10 @@ def test_an_export_swaps_each_table_whole_and_forgets_what_is_no_longer_landed(t
         con.execute("create table matching.crm_company_candidates as select 'c1' as company_key")
         # the model trains on DuckDB: Spark reads its records and today's predictions from the lake
         con.execute("create table predictions.model_evaluation as select 'opportunity-1' as model_id")
+        # a SIRENE stock published as Parquet lands as a view over its stored copy: Spark needs its rows all the same
+        con.execute("create view raw.sirene_unites_legales as select '552100554' as siren union all select '3'")
         assert export_landed_tables(con, lake, log=lambda _: None) == {
-            "raw.signals": 1, "raw.bodacc": 1, "matching.crm_company_candidates": 1,
+            "raw.signals": 1, "raw.bodacc": 1, "raw.sirene_unites_legales": 2, "matching.crm_company_candidates": 1,
             "predictions.model_evaluation": 1}
         first = (lake / "raw" / "signals").resolve()
 
