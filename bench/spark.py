@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.warehouse:
         report.update(scale=None, warehouse=str(warehouse))
     else:
-        _step(report, "generate", [python, "-m", "ingestion.sample_data", "--scale", str(args.scale), "--sirene-format", "parquet",
-                                   "--as-of", AS_OF], env)
+        _step(report, "generate", [python, "-m", "ingestion.sample_data", "--scale", str(args.scale),
+                                   "--sirene-format", "parquet", "--as-of", AS_OF], env)
         _step(report, "pipeline_on_duckdb", [python, "-m", "orchestration.materialize", "--job", "all_assets"], env)
     import duckdb
 
