@@ -12,8 +12,8 @@
    process tree (Spark's JVM included) and its slowest models.
 
 With --warehouse, step 1 is skipped: a warehouse already landed (the national one `make bench-matching` leaves)
-is exported and built on both engines. Results go to bench/results/spark-<date>.json. `make test-spark` proves the two engines give the same rows; this
-only measures.
+is exported and built on both engines. Results go to bench/results/spark-<date>.json. `make test-spark` proves the
+two engines give the same rows; this only measures.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ class BuiltRun:
                 if e.event_type_value == DagsterEventType.ASSET_CHECK_EVALUATION.value]
 
 
-# The suite's slowest files, slowest first (one worker's seconds, measured on 2 cores: 340, 320, 300, 180, 170, 170; the model's sample 120):
+# The suite's slowest files, slowest first (one worker's seconds, measured on 2 cores: 340, 320, 300, 180, 170, 170,
+# the model's sample 120):
 # with `--dist loadfile --no-loadscope-reorder` (the Makefile) two workers finish close together when the long files
 # start first, and the worker that builds the shared warehouse (test_incremental) starts beside one that does not need
 # it (the benchmarks' smoke runs). Files not listed follow, in their usual order.

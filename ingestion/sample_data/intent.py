@@ -205,14 +205,15 @@ def _signals(con: duckdb.DuckDBPyConnection, seed: int, as_of: dt.date) -> None:
                null::varchar as new_job_title,
                case when signal_type = 'funding' then (500000 + hash(k, slot, 'amt', $seed) % 20000000)::bigint end
                    as amount_eur,
-               case when signal_type = 'hiring' then (3 + hash(k, slot, 'roles', $seed) % 40)::int end as headcount_open_roles,
-               ['maddyness', 'welcome-to-the-jungle', 'les-echos', 'linkedin'][1 + (hash(k, slot, 'ss', $seed) % 4)::int]
-                   as source,
+               case when signal_type = 'hiring' then (3 + hash(k, slot, 'roles', $seed) % 40)::int end
+                   as headcount_open_roles,
+               ['maddyness', 'welcome-to-the-jungle', 'les-echos', 'linkedin'][
+                   1 + (hash(k, slot, 'ss', $seed) % 4)::int] as source,
                'https://news.example.org/articles/' || k || case when slot > 0 then '-' || slot else '' end
                    as source_url
         from typed where signal_type is not null
         union all
-        -- the funding round or hiring surge that came before half of the buying episodes
+        -- the funding round or hiring surge two to five months before each buying episode of a fitting company
         select 'sig_x' || k, case when hash(k, 'ep_sig', $seed) % 2 = 0 then 'funding' else 'hiring' end,
                episode_on - (60 + hash(k, 'ep_sigd', $seed) % 91)::int, true_siren, null, null, null, null,
                case when hash(k, 'ep_sig', $seed) % 2 = 0 then (1000000 + hash(k, 'ep_amt', $seed) % 20000000)::bigint end,
