@@ -93,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         report[f"dbt_build_{engine}"] = timed
         print(f"dbt build on {engine}: {timed['wall_s']} s, peak RSS {timed['peak_rss_mb']} MB", file=sys.stderr,
               flush=True)
-    if len(engines) == 2:
-        report["spark_to_duckdb"] = round(report["dbt_build_spark"]["wall_s"] / report["dbt_build_duckdb"]["wall_s"], 1)
+    if {"duckdb", "spark"} <= set(engines):
+        report["spark_to_duckdb"] = round(report["dbt_build_spark"]["wall_s"]
+                                          / report["dbt_build_duckdb"]["wall_s"], 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"spark-{report['date']}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")

@@ -313,7 +313,8 @@ def train_and_compare(training: pd.DataFrame, target: str = "opportunity",
                             settings={k: v for k, v in asdict(settings).items()})
     if leads < settings.min_leads or positives < settings.min_positives:
         result.reason_key = "too_little_volume"
-        result.reason = (f"not trained: {leads:,} leads of which {positives:,} with {OUTCOME_WORDS[target]} within the horizon; "
+        result.reason = (f"not trained: {leads:,} leads of which {positives:,} with {OUTCOME_WORDS[target]} within "
+                         f"the horizon; "
                          f"the minimum is {settings.min_leads:,} leads and {settings.min_positives:,} positives "
                          f"(LEADS_MODEL_MIN_LEADS, LEADS_MODEL_MIN_POSITIVES)")
         return result

@@ -152,7 +152,8 @@ def latest_model(con: duckdb.DuckDBPyConnection, target: str = "opportunity") ->
         return None
     first = rows.iloc[0]
     measured = rows.dropna(subset=["metric"])
-    return {"status": first["status"], "reason_key": first["reason_key"], "leads": int(first["leads"]), "positives": int(first["positives"]),
+    return {"status": first["status"], "reason_key": first["reason_key"], "leads": int(first["leads"]),
+            "positives": int(first["positives"]),
             "validation_dates": len(json.loads(first["validation_dates"] or "[]")),
             "metrics": {(r.scorer, r.metric, None if pd.isna(r.bin) else int(r.bin)): r
                         for r in measured.itertuples()}}
