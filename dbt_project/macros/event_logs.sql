@@ -46,12 +46,30 @@ with staged as (
     {%- endif %}
 ),
 
+candidates as (
+    select {% for column in columns %}{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}
+    from staged
+    where occurred_at >= {{ retention_start() }}
+),
+
+-- ids seen more than once (a collector's duplicates, rare): only their rows go through the window that picks the
+-- first occurrence; a window over every row sorted all 50 M of them at national scale
+repeated_ids as (
+    select {{ id_column }} from candidates group by {{ id_column }} having count(*) > 1
+),
+
 first_occurrences as (
-    select *
+    select {% for column in columns %}c.{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}
+    from candidates as c
+    left join repeated_ids as r on r.{{ id_column }} = c.{{ id_column }}
+    where r.{{ id_column }} is null
+    union all
+    select {% for column in columns %}{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}
     from (
-        select *, row_number() over (partition by {{ id_column }} order by source_file, source_line) as occurrence
-        from staged
-        where occurred_at >= {{ retention_start() }}
+        select c.*, row_number() over (partition by c.{{ id_column }} order by c.source_file, c.source_line)
+            as occurrence
+        from candidates as c
+        join repeated_ids as r on r.{{ id_column }} = c.{{ id_column }}
     ) as ranked
     where occurrence = 1
 )
