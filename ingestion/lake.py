@@ -17,7 +17,14 @@ at the new folder with `ALTER TABLE ... SET LOCATION` instead, or use a table fo
 The dbt project's on-run-start hooks (macros declare_lake_tables, create_matching_source, create_prediction_sources)
 declare every such folder as a Spark table of schema raw, matching or predictions, read by the sources as on DuckDB.
 
+The other way, for the Python steps that read what dbt built (the matching tier, the predictive model, the checks, the
+publication): dbt on Spark writes its tables as Parquet folders under lake/warehouse/<schema>.db/<table>, and
+`attach_spark_tables` declares each as a view of the same name in the DuckDB warehouse, so those steps read
+`marts.qualified_leads` alike on both engines. Dagster does both around each dbt step when LEADS_ENGINE=spark
+(orchestration/assets/dbt.py).
+
     uv run python -m ingestion.lake            # after landing: export raw.*, matching.*, predictions.* to the lake
+    uv run python -m ingestion.lake --attach   # after dbt on Spark: its tables as views in the DuckDB warehouse
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ import duckdb
 from ingestion.settings import load_settings
 
 SCHEMAS = ("raw", "matching", "predictions")
+# the schemas dbt builds (seeds and models), read back from Spark's warehouse folder
+DBT_SCHEMAS = ("reference", "scoring", "staging", "intermediate", "marts")
 
 
 def lake_dir() -> Path:
@@ -49,7 +58,12 @@ def export_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, lake: 
     folder = versions / f"{table}-{stamp}"
     link = lake / schema / table
     if link.exists() and not link.is_symlink():
-        raise RuntimeError(f"{link} is a folder, not the link this module keeps: move it away and export again")
+        # Spark's on-run-start hook declares a table not exported yet (the matching tier's before its first run) over
+        # its folder, and Spark creates that folder, empty: nothing to lose, the export takes its place
+        if any(link.rglob("*.parquet")):
+            raise RuntimeError(f"{link} is a folder of Parquet files, not the link this module keeps: move it away "
+                               "and export again")
+        shutil.rmtree(link)
     # one file per table: the sample and the daily tables are small, and a national stock is a few large row groups
     folder.mkdir()
     [(rows,)] = con.execute(f'copy (select * from "{schema}"."{table}") to \'{folder / "part-0.parquet"}\' '
@@ -84,11 +98,60 @@ def export_landed_tables(con: duckdb.DuckDBPyConnection, lake: Path | None = Non
     return written
 
 
+def attach_spark_tables(con: duckdb.DuckDBPyConnection, lake: Path | None = None,
+                        log=print) -> dict[str, Path]:
+    """Each table dbt built on Spark (a Parquet folder lake/warehouse/<schema>.db/<table>, partition folders included)
+    as a view of the same name in the DuckDB warehouse; {schema.table: folder}. A dbt relation of the DuckDB engine
+    of the same name (a table, when the warehouse was built on DuckDB before) is replaced: it is derived data, dbt on
+    DuckDB builds it again. A Spark table without any Parquet file (Spark writes none for an empty partitioned table)
+    gets no view, and a view of a table Spark no longer has is dropped. Spark's views have no files: the models the
+    Python steps read are tables on Spark."""
+    lake = lake or lake_dir()
+    existing = dict(con.execute(
+        "select table_schema || '.' || table_name, table_type from information_schema.tables "
+        f"where table_schema in ({', '.join(repr(s) for s in DBT_SCHEMAS)}) and table_catalog = current_database()"
+    ).fetchall())
+    attached: dict[str, Path] = {}
+    for schema in DBT_SCHEMAS:
+        folder = lake / "warehouse" / f"{schema}.db"
+        for table in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if not table.is_dir() or next(table.rglob("*.parquet"), None) is None:
+                continue
+            name = f"{schema}.{table.name}"
+            con.execute(f'create schema if not exists "{schema}"')
+            if existing.get(name) == "BASE TABLE":
+                con.execute(f'drop table "{schema}"."{table.name}"')
+            files = str(table / "**" / "*.parquet").replace("'", "''")
+            con.execute(f'create or replace view "{schema}"."{table.name}" as select * '
+                        f"from read_parquet('{files}', hive_partitioning = true, union_by_name = true)")
+            attached[name] = table
+    for name, kind in existing.items():
+        if kind == "VIEW" and name not in attached and _reads_the_lake(con, name, lake):
+            schema, table = name.split(".", 1)
+            con.execute(f'drop view "{schema}"."{table}"')
+    log(f"lake: {len(attached)} tables dbt built on Spark readable from DuckDB")
+    return attached
+
+
+def _reads_the_lake(con: duckdb.DuckDBPyConnection, name: str, lake: Path) -> bool:
+    """The view was declared by attach_spark_tables (its SQL reads Spark's warehouse folder)."""
+    schema, table = name.split(".", 1)
+    [(sql,)] = con.execute("select sql from duckdb_views() where schema_name = ? and view_name = ? "
+                           "and database_name = current_database()", [schema, table]).fetchall()
+    return str(lake / "warehouse") in (sql or "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--warehouse", type=Path, default=None, help="default LEADS_DUCKDB_PATH")
+    parser.add_argument("--attach", action="store_true",
+                        help="declare the tables dbt built on Spark as views in the DuckDB warehouse")
     args = parser.parse_args(argv)
     path = args.warehouse or load_settings().duckdb_path
+    if args.attach:
+        with duckdb.connect(str(path)) as con:
+            attach_spark_tables(con, log=lambda line: print(line, file=sys.stderr))
+        return 0
     with duckdb.connect(str(path), read_only=True) as con:
         written = export_landed_tables(con)
     print(f"{len(written)} tables written to {lake_dir()}", file=sys.stderr)

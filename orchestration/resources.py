@@ -86,6 +86,8 @@ class PipelineSettings(dg.ConfigurableResource):
     model_min_leads: int = 1000
     model_min_positives: int = 120
     model_max_rows: int = 3_000_000
+    engine: str = "duckdb"  # LEADS_ENGINE: the engine dbt builds on (duckdb, or spark over the lake)
+    lake_dir: str | None = None  # LEADS_LAKE_DIR: where Spark reads the landed tables and writes its own
 
     @classmethod
     def from_settings(cls, settings: Settings, as_of_fixed: bool) -> "PipelineSettings":
@@ -105,7 +107,8 @@ class PipelineSettings(dg.ConfigurableResource):
                    salesforce_client_secret=_env_var("SALESFORCE_CLIENT_SECRET", settings.salesforce_client_secret),
                    salesforce_login_url=settings.salesforce_login_url, crm_push=settings.crm_push,
                    language=settings.language, model_min_leads=settings.model_min_leads,
-                   model_min_positives=settings.model_min_positives, model_max_rows=settings.model_max_rows)
+                   model_min_positives=settings.model_min_positives, model_max_rows=settings.model_max_rows,
+                   engine=settings.engine, lake_dir=str(settings.lake_dir))
 
     def load(self) -> Settings:
         """The settings of this run: the as-of date resolved now when it is not fixed."""
@@ -123,7 +126,8 @@ class PipelineSettings(dg.ConfigurableResource):
                         salesforce_client_secret=self.salesforce_client_secret,
                         salesforce_login_url=self.salesforce_login_url, crm_push=self.crm_push,
                         language=self.language, model_min_leads=self.model_min_leads,
-                        model_min_positives=self.model_min_positives, model_max_rows=self.model_max_rows)
+                        model_min_positives=self.model_min_positives, model_max_rows=self.model_max_rows,
+                        engine=self.engine, **({"lake_dir": Path(self.lake_dir)} if self.lake_dir else {}))
 
 
 def _env_var(name: str, value: str | None):

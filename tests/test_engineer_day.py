@@ -257,3 +257,31 @@ def test_a_late_source_warns_once_its_deadline_passes_and_the_sensor_evaluates_i
         stock = verdicts["sirene_unites_legales"]
         assert not stock.passed and stock.severity == dg.AssetCheckSeverity.WARN
         assert "40.0 days ago" in stock.description and "monthly_sirene_stock_schedule" in stock.description
+
+
+def test_a_dbt_step_whose_results_dagster_cannot_read_fails_and_says_why(warehouse, warehouse_copy, tmp_path,
+                                                                         monkeypatch):
+    """Spark's console progress bar ("[Stage 18:>  (0 + 1) / 1]", no newline) once ran into dbt's JSON log lines:
+    Dagster lost the models' results, the step succeeded with no materialisation and every step after it was
+    skipped, in a run that succeeded. A dbt whose result lines are broken that way must fail its step, saying why."""
+    from dagster_dbt import DbtCliResource
+
+    from ingestion.settings import load_settings
+    from orchestration.definitions import ALL_ASSETS, ALL_CHECKS
+    from orchestration.resources import DBT_BOUND_TO_ITS_RUN, build_resources, dbt_project
+
+    noisy = tmp_path / "dbt"
+    noisy.write_text("#!/bin/bash\nset -o pipefail\n"
+                     f"'{DBT_BOUND_TO_ITS_RUN}' \"$@\" | "
+                     "sed -u 's/^\\(.*\"name\": \"LogModelResult\".*\\)$/[Stage 18:>  (0 + 1) \\/ 1]\\1/'\n")
+    noisy.chmod(0o755)
+    monkeypatch.setenv("LEADS_DUCKDB_PATH", str(warehouse_copy))
+    monkeypatch.setenv("LEADS_PUBLISH_DIR", str(tmp_path / "published"))
+    resources = {**build_resources(load_settings()),
+                 "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(noisy))}
+    result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], selection=dg.AssetSelection.assets(["marts", "funnel"]),
+                            instance=dg.DagsterInstance.ephemeral(), resources=resources, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.error.message
+    assert "could not read" in message and "funnel" in message and "showConsoleProgress" in message

@@ -9,6 +9,7 @@ distribution and top leads.
 
 from dagster_shared.record import replace  # how dagster itself copies a spec with one attribute changed
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from typing import Any
 from unittest import mock
@@ -17,6 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from ingestion.lake import attach_spark_tables, export_landed_tables
 from publication.mart_report import mart_report
 from orchestration.resources import PipelineSettings, WAREHOUSE_POOL, dbt_project
 from orchestration.run_watchdog import RUN_ID_ENV
@@ -99,7 +101,20 @@ def _dbt_environment(context: dg.AssetExecutionContext, settings: PipelineSettin
     loaded = settings.load()
     return {"LEADS_AS_OF": loaded.as_of.isoformat(), "LEADS_LANGUAGE": loaded.language,
             "LEADS_SCORED_DATES": "with_backtest" if with_backtest else "today_only",
+            "LEADS_ENGINE": loaded.engine, "LEADS_LAKE_DIR": str(loaded.lake_dir),
             RUN_ID_ENV: context.run.run_id}
+
+
+def _spark_is_installed() -> None:
+    """dbt on Spark needs Spark's packages (uv group spark) and Java: a clear sentence when they are missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("dbt.adapters.spark") is None or importlib.util.find_spec("pyspark") is None:
+        raise dg.Failure("LEADS_ENGINE=spark but dbt-spark and pyspark are not installed in this environment: "
+                         "run `make spark` (uv sync --group spark, Java 17), or unset LEADS_ENGINE to build on DuckDB")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise dg.Failure("LEADS_ENGINE=spark but Java is not installed: Spark needs Java 17 (`make spark` installs "
+                         "Debian's openjdk-17-jre-headless), or set JAVA_HOME")
 
 
 def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource,
@@ -107,6 +122,14 @@ def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     """`dbt build`, its events held until dbt exits (dbt holds the DuckDB file while it runs), then each model's
     materialisation given its column types and row count, and the marts their report. dbt's own progress ("k of N")
     is in the logs as it happens; the materialisations reach Dagster when the step ends."""
+    loaded = settings.load()
+    on_spark = loaded.engine == "spark"
+    if on_spark:  # Spark reads what landed, the matching tier and the predictions from the lake's Parquet folders
+        _spark_is_installed()
+        with duckdb.get_connection() as con:
+            written = export_landed_tables(con, loaded.lake_dir, log=context.log.debug)
+        context.log.info(f"lake: {len(written)} tables of DuckDB's raw, matching and predictions schemas exported to "
+                         f"{loaded.lake_dir} for dbt on Spark")
     held, failure = [], None
     try:
         # in os.environ only while dbt starts (dagster-dbt hands dbt a copy of it), as it was afterwards
@@ -114,11 +137,29 @@ def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource,
             invocation = dbt.cli(["build"], context=context)
         for event in invocation.stream():
             held.append(event)
+        unread = _built_but_unread(context, invocation, held)
+        if unread:  # else the step succeeds and Dagster skips every step after it: a run that "succeeded"
+            failure = dg.Failure(
+                f"dbt built {len(unread)} model(s) whose result Dagster could not read ({', '.join(unread[:5])}): a "
+                "line of dbt's JSON log was broken by other output on the console (the step's log shows it). Find "
+                "what writes there, silence it (Spark: spark.ui.showConsoleProgress false), and run the step again.")
     except Exception as error:  # still record what dbt built before failing
         failure = error
+    if on_spark:  # what dbt built on Spark, readable by the Python steps (and by the descriptions below) from DuckDB
+        with duckdb.get_connection() as con:
+            attach_spark_tables(con, loaded.lake_dir, log=context.log.info)
     yield from _described(context, duckdb, held)
     if failure is not None:
         raise failure
+
+
+def _built_but_unread(context: dg.AssetExecutionContext, invocation, held: list) -> list[str]:
+    """The models dbt's run_results.json says it built that got no materialisation in this step."""
+    materialised = {context.asset_key_for_output(e.output_name).path[-1] for e in held if isinstance(e, dg.Output)}
+    results = invocation.get_artifact("run_results.json").get("results", [])
+    return sorted(r["unique_id"].split(".")[-1] for r in results
+                  if r["unique_id"].startswith("model.") and r.get("status") == "success"
+                  and r["unique_id"].split(".")[-1] not in materialised)
 
 
 def _metadata_value(name: str, value: Any) -> Any:

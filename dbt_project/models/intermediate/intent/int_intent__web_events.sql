@@ -1,8 +1,9 @@
-{{ config(materialized='view') }}
+{{ config(materialized=('table' if target.type == 'spark' else 'view')) }}
 -- Web events up to the as-of date tied to people and companies: a visitor identified later (a form with an e-mail)
 -- gets its earlier anonymous events too, through its visitor_id; company-level events are tied by domain (reverse
 -- IP). A view over the event log: a new CRM export or a newly identified visitor changes the ties at once, without
--- rewriting 50 M events.
+-- rewriting 50 M events. On Spark a table: the Python steps beside Spark (the attribution check, the summary) read
+-- dbt's relations as Parquet files, and a Spark view has none.
 with events as (
     select * from {{ ref('int_intent__web_event_log') }}
     where occurred_at < {{ dbt.dateadd('day', 1, as_of_date()) }}
