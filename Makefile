@@ -17,7 +17,7 @@ help:
 	@echo "make run       install, generate the sample landing zone, materialise every asset, print a summary"
 	@echo "make test      install and run the whole test suite"
 	@echo "make test-calendar  the date-sensitive tests again on other days (CALENDAR_DATES), as CI does"
-	@echo "make test-spark     the dbt project on Apache Spark against DuckDB, relation by relation (Java 17; ~15 min)"
+	@echo "make test-spark     the dbt project and the Dagster pipeline on Apache Spark against DuckDB (Java 17; ~20 min)"
 	@echo "make dev       open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make docs      serve the dbt documentation (models, columns, lineage) on http://127.0.0.1:8080"
 	@echo "make bench     national-scale benchmark of the registry (long; never in CI)"
@@ -78,9 +78,10 @@ spark: install
 		apt-get install -y -q openjdk-17-jre-headless >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q openjdk-17-jre-headless >/dev/null; }; }
 	@$(UV) sync --frozen --inexact --group spark --quiet
 
-# The parity test: the sample zone landed once, dbt built on DuckDB and on Spark, every model's rows compared
-# (tests/test_spark_parity.py). Not in `make test`: it would take the suite past 15 minutes; the suite has a cheap
-# guard for each mismatch Spark once showed (tests/test_spark_guards.py).
+# The parity test: the sample zone landed once, dbt built on DuckDB and on Spark, every model's rows compared, then a
+# next day; and every asset run by Dagster with LEADS_ENGINE=spark, its published marts compared with the DuckDB
+# run's (tests/test_spark_parity.py). Not in `make test`: it would take the suite past 15 minutes; the suite has a
+# cheap guard for each mismatch Spark once showed (tests/test_spark_guards.py).
 test-spark: spark
 	LEADS_TEST_SPARK=1 $(UV) run --frozen --group spark pytest -s tests/test_spark_parity.py
 

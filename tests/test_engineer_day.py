@@ -285,3 +285,20 @@ def test_a_dbt_step_whose_results_dagster_cannot_read_fails_and_says_why(warehou
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     message = failure.step_failure_data.error.message
     assert "could not read" in message and "funnel" in message and "showConsoleProgress" in message
+
+
+def test_duckdb_out_of_memory_in_dbt_says_which_setting_to_raise():
+    """At national scale two heavy models side by side once exhausted the 4GB cap in a full rebuild: the step's
+    error must name the setting and its value, not only DuckDB's 'could not allocate block'."""
+    from ingestion.settings import load_settings
+    from orchestration.assets.dbt import _with_what_to_do
+
+    dbt_error = RuntimeError("Runtime Error in model qualified_leads (models/marts/qualified_leads.sql)\n"
+                             "  Out of Memory Error: could not allocate block of size 256.0 KiB (3.7 GiB/3.7 GiB used)")
+    settings = load_settings()
+    failure = _with_what_to_do(dbt_error, settings)
+    assert isinstance(failure, dg.Failure)
+    assert f"LEADS_DUCKDB_MEMORY_LIMIT={settings.duckdb_memory_limit} " in failure.description
+    assert "qualified_leads" in failure.description, "dbt's own message follows"
+    other = RuntimeError("Database Error in model funnel: syntax error")
+    assert _with_what_to_do(other, load_settings()) is other

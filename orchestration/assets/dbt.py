@@ -144,13 +144,24 @@ def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                 "line of dbt's JSON log was broken by other output on the console (the step's log shows it). Find "
                 "what writes there, silence it (Spark: spark.ui.showConsoleProgress false), and run the step again.")
     except Exception as error:  # still record what dbt built before failing
-        failure = error
+        failure = _with_what_to_do(error, loaded)
     if on_spark:  # what dbt built on Spark, readable by the Python steps (and by the descriptions below) from DuckDB
         with duckdb.get_connection() as con:
             attach_spark_tables(con, loaded.lake_dir, log=context.log.info)
     yield from _described(context, duckdb, held)
     if failure is not None:
         raise failure
+
+
+def _with_what_to_do(error: Exception, loaded) -> Exception:
+    """dbt's error, with the next step when it is one the settings answer: DuckDB out of memory at its cap."""
+    if "Out of Memory Error" not in str(error):
+        return error
+    machine_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**30
+    return dg.Failure(
+        f"DuckDB ran out of memory in dbt at its cap LEADS_DUCKDB_MEMORY_LIMIT={loaded.duckdb_memory_limit} (this "
+        f"machine has {machine_gb} GB): raise it (the national registry with 1 M leads needs about 12GB), then run "
+        f"the step again; what dbt built before is kept.\n{error}")
 
 
 def _built_but_unread(context: dg.AssetExecutionContext, invocation, held: list) -> list[str]:
