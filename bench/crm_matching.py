@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.registry import REPO, RESULTS, _peak_rss_mb
+from bench.registry import REPO, RESULTS, _peak_rss_mb, national_memory_limit
 
 DBT = str(Path(sys.executable).parent / "dbt")
 
@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({"LEADS_LANDING_DIR": str(zone), "LEADS_DUCKDB_PATH": str(work / "warehouse_full.duckdb"),
                        "LEADS_AS_OF": as_of.isoformat()})
     report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "scale": args.scale,
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                          "duckdb_memory_limit": national_memory_limit()}}
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
 
     from ingestion.sample_data.__main__ import generate

@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.registry import REPO, RESULTS
+from bench.registry import REPO, RESULTS, national_memory_limit
 from bench.scoring import _timed_dbt
 
 DAY0 = "2026-11-26"
@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     target = work / "dbt_target_daily"
     report: dict = {"date": dt.datetime.now().isoformat(timespec="seconds"),
                     "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                                "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)}}
+                                "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+                                "duckdb_memory_limit": national_memory_limit()}}
     full: dict = {}
     if not args.skip_full:
         settings = load_settings()

@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.registry import REPO, RESULTS
+from bench.registry import REPO, RESULTS, national_memory_limit
 
 DBT = str(Path(sys.executable).parent / "dbt")
 SCORING = ["stg_intent__email_suppressions", "path:models/intermediate/scoring", "path:models/intermediate/funnel",
@@ -92,7 +92,7 @@ def national_warehouse(argv: list[str] | None, doc: str, purpose: str) -> tuple[
     report = {"date": dt.datetime.now().isoformat(timespec="seconds"),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
-                          "duckdb_memory_limit": os.environ.get("LEADS_DUCKDB_MEMORY_LIMIT") or "4GB"}}
+                          "duckdb_memory_limit": national_memory_limit()}}
     return work, warehouse, report
 
 
