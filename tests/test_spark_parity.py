@@ -151,19 +151,14 @@ def dagster_on_spark(warehouse, tmp_path_factory):
 
 
 def _published_rows(published: Path, mart: str, skipped: set[str]) -> tuple[list[str], object]:
-    """A published mart's columns and rows, as the parity test normalises them, but its run-metadata columns."""
-    from collections import Counter
-
-    from spark_parity import normalised
+    """A published mart's columns, but its run-metadata ones, and its rows as the parity test normalises them."""
+    from spark_parity import duckdb_rows
 
     with duckdb.connect() as con:
         relation = f"read_parquet('{published / 'parquet' / f'{mart}.parquet'}')"
         columns = [c for (c,) in con.execute(f"select column_name from (describe select * from {relation})").fetchall()
                    if c not in skipped]
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        rows = Counter(tuple(normalised(v) for v in row)
-                       for row in con.execute(f"select {quoted} from {relation}").fetchall())
-    return columns, rows
+        return columns, duckdb_rows(con, relation, columns)
 
 
 def test_dagster_runs_the_whole_pipeline_on_spark_and_publishes_duckdbs_marts(warehouse, dagster_on_spark):

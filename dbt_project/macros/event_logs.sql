@@ -11,6 +11,7 @@
 
 {% macro event_log_rows(staged, id_column, columns) -%}
 {%- set columns = columns + ['source_file', 'file_sha256', 'source_line'] -%}
+{%- set quoted = [] -%}{%- for column in columns %}{% do quoted.append(adapter.quote(column)) %}{% endfor -%}
 {%- set new_files, replaced = none, [] -%}
 {#- A unit test gives `this` as rows: it compares files with NOT EXISTS and has no version replaced. Otherwise the
     file versions are listed apart and compared here: two scans instead of a join of two 50 M-row relations. -#}
@@ -47,7 +48,7 @@ with staged as (
 ),
 
 candidates as (
-    select {% for column in columns %}{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}
+    select {{ quoted | join(', ') }}
     from staged
     where occurred_at >= {{ retention_start() }}
 ),
@@ -59,12 +60,12 @@ repeated_ids as (
 ),
 
 first_occurrences as (
-    select {% for column in columns %}c.{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}
+    select c.{{ quoted | join(', c.') }}
     from candidates as c
     left join repeated_ids as r on r.{{ id_column }} = c.{{ id_column }}
     where r.{{ id_column }} is null
     union all
-    select {% for column in columns %}{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}
+    select {{ quoted | join(', ') }}
     from (
         select c.*, row_number() over (partition by c.{{ id_column }} order by c.source_file, c.source_line)
             as occurrence
@@ -88,7 +89,7 @@ known as (
 )
 {%- endif %}
 
-select {% for column in columns %}n.{{ adapter.quote(column) }}{{ ', ' if not loop.last }}{% endfor %}
+select n.{{ quoted | join(', n.') }}
 from first_occurrences as n
 {%- if is_incremental() %}
 left join known as k on k.{{ id_column }} = n.{{ id_column }}

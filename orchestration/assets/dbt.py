@@ -19,6 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_duckdb import DuckDBResource
 
 from ingestion.lake import attach_spark_tables, export_landed_tables
+from ingestion.settings import Settings
 from publication.mart_report import mart_report
 from orchestration.resources import PipelineSettings, WAREHOUSE_POOL, dbt_project
 from orchestration.run_watchdog import RUN_ID_ENV
@@ -89,7 +90,7 @@ TRANSLATOR = LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_code_r
                                                                    enable_source_tests_as_checks=True))
 
 
-def _dbt_environment(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dict[str, str]:
+def _dbt_environment(context: dg.AssetExecutionContext, loaded: Settings) -> dict[str, str]:
     """What the `dbt build` of a step is given: the run's as-of date (LEADS_AS_OF, the one date Python and dbt use)
     and the dates the scoring models score (LEADS_SCORED_DATES): today's and the backtest's weekly dates when the run
     rebuilds the backtest, today's alone otherwise (the daily refresh), so that a day costs one date. Environment
@@ -98,7 +99,6 @@ def _dbt_environment(context: dg.AssetExecutionContext, settings: PipelineSettin
     this dbt if the run dies. The language of the words sales reads (LEADS_LANGUAGE) comes from the same settings."""
     groups = context.assets_def.group_names_by_key
     with_backtest = any(groups.get(key) == BACKTEST_GROUP for key in context.selected_asset_keys)
-    loaded = settings.load()
     return {"LEADS_AS_OF": loaded.as_of.isoformat(), "LEADS_LANGUAGE": loaded.language,
             "LEADS_SCORED_DATES": "with_backtest" if with_backtest else "today_only",
             "LEADS_ENGINE": loaded.engine, "LEADS_LAKE_DIR": str(loaded.lake_dir),
@@ -133,7 +133,7 @@ def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     held, failure = [], None
     try:
         # in os.environ only while dbt starts (dagster-dbt hands dbt a copy of it), as it was afterwards
-        with mock.patch.dict(os.environ, _dbt_environment(context, settings)):
+        with mock.patch.dict(os.environ, _dbt_environment(context, loaded)):
             invocation = dbt.cli(["build"], context=context)
         for event in invocation.stream():
             held.append(event)
@@ -153,7 +153,7 @@ def _built_and_described(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         raise failure
 
 
-def _with_what_to_do(error: Exception, loaded) -> Exception:
+def _with_what_to_do(error: Exception, loaded: Settings) -> Exception:
     """dbt's error, with the next step when it is one the settings answer: DuckDB out of memory at its cap."""
     if "Out of Memory Error" not in str(error):
         return error
